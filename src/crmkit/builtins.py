@@ -1,0 +1,27 @@
+"""Built-in hook implementations, registered like any plugin.
+
+``memory://`` comes from here, and the core's own contact findings
+(``phone.unassigned``) are contributed through the same hook a plugin uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from crmkit.errors import Finding
+from crmkit.hookspecs import hookimpl
+from crmkit.memory import open_memory_store
+from crmkit.model import Contact
+from crmkit.store import StoreFactory
+
+
+@hookimpl
+def crmkit_register_stores(register: Callable[[str, StoreFactory], None]) -> None:
+    """Register ``memory://``."""
+    register("memory", open_memory_store)
+
+
+@hookimpl
+def crmkit_validate_contact(contact: Contact) -> Iterable[Finding]:
+    """The contact's own value warnings (numbers in unassigned ranges …)."""
+    return contact.findings()

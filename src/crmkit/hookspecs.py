@@ -1,0 +1,143 @@
+"""Hook specifications: the plugin interface of crmkit.
+
+A plugin is a module with functions decorated with :data:`crmkit.hookimpl`,
+registered through the entry-point group ``crmkit``::
+
+    [project.entry-points.crmkit]
+    myplugin = "crmkit_myplugin.hooks"
+
+Hook names follow three families:
+
+* ``crmkit_register_*(register)`` contributes things; call ``register(...)``
+  once per thing.  The host validates what it receives in one place.
+* ``crmkit_prepare_*`` changes the object passed and returns ``None``.
+* ``crmkit_on_*`` notifies after a transaction committed; never for a
+  rolled-back one.  Exceptions raised there are wrapped in
+  :class:`crmkit.PluginError` and do not undo the committed change.
+
+Hooks evolve only by adding arguments; an implementation may accept any
+subset of a hook's arguments (pluggy passes them by name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from crmkit.crm import CRM
+    from crmkit.errors import Finding
+    from crmkit.model import Affiliation, Contact
+    from crmkit.store import StoreFactory
+
+PROJECT_NAME = "crmkit"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Decorator for hook implementations in plugins.
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def crmkit_register_stores(register: Callable[[str, StoreFactory], None]) -> None:
+    """Contribute store backends by URL scheme.
+
+    :param register: call ``register(scheme, factory)`` for each scheme, e.g.
+        ``register("sqlite", open_sqlite_store)``.  *factory* is called as
+        ``factory(url, options)`` with the full URL and the keyword options
+        given to :func:`crmkit.open`, and returns an object that satisfies
+        :class:`crmkit.store.Store`.
+    :returns: ``None``.
+
+    Runs once, when :func:`crmkit.open` looks up the scheme.  Two plugins
+    registering the same scheme is a :class:`crmkit.PluginError`.
+    """
+
+
+@hookspec
+def crmkit_validate_contact(contact: Contact) -> Iterable[Finding] | None:
+    """Add validation findings for a contact about to be saved.
+
+    :param contact: the contact as it will be stored (already normalised).
+    :returns: findings, or ``None`` for none.  A finding with severity
+        ``"error"`` stops the save with :class:`crmkit.ValidationError`;
+        warnings and infos are reported by ``crm.contacts.validate``.
+
+    Runs inside the write transaction, before the store is touched, on every
+    add and update.  Must be pure: no I/O, no clock.
+    """
+
+
+@hookspec
+def crmkit_on_contact_saved(crm: CRM, contact: Contact, created: bool) -> None:
+    """Notify that a contact was added (*created* true) or changed.
+
+    :param crm: the facade that made the change (same actor).
+    :param contact: the contact as stored, with its new version.
+    :param created: ``True`` for a new contact, ``False`` for an update.
+
+    Runs after the transaction committed.
+    """
+
+
+@hookspec
+def crmkit_on_contact_deleted(crm: CRM, contact: Contact) -> None:
+    """Notify that a contact was deleted for good.
+
+    :param crm: the facade that made the change.
+    :param contact: the contact as it was last stored.
+
+    Runs after the transaction committed.
+    """
+
+
+@hookspec
+def crmkit_on_contacts_merged(crm: CRM, survivor: Contact, merged_ids: tuple[str, ...]) -> None:
+    """Notify that contacts were merged into *survivor*.
+
+    :param crm: the facade that made the change.
+    :param survivor: the surviving contact as stored after the merge.
+    :param merged_ids: the ids of the contacts merged into it.
+
+    Runs after the transaction committed.
+    """
+
+
+@hookspec
+def crmkit_on_affiliation_saved(crm: CRM, affiliation: Affiliation, created: bool) -> None:
+    """Notify that an affiliation was added (*created* true) or changed.
+
+    :param crm: the facade that made the change.
+    :param affiliation: the affiliation as stored.
+    :param created: ``True`` when it is new.
+
+    Runs after the transaction committed.
+    """
+
+
+@hookspec
+def crmkit_on_affiliation_deleted(crm: CRM, affiliation: Affiliation) -> None:
+    """Notify that an affiliation was removed.
+
+    :param crm: the facade that made the change.
+    :param affiliation: the affiliation as it was last stored.
+
+    Runs after the transaction committed.
+    """
+
+
+@hookspec
+def crmkit_register_commands(register: Callable[[Any], None]) -> None:
+    """Contribute commands to the ``crmkit`` command line.
+
+    :param register: call ``register(command)`` with a :class:`click.Command`
+        (or group) for each command.  Its name must not clash with a
+        built-in command.
+    :returns: ``None``.
+
+    Runs once when the CLI starts.
+    """
+
+
+__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]

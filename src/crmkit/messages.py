@@ -1,0 +1,276 @@
+"""The catalogue of user-facing messages, in English and German.
+
+Every message a user reads is looked up here by a stable *code*
+(``email.invalid``, ``store.conflict`` …).  Each entry is a pair of
+:meth:`str.format` templates, English first, German second, with named
+fields.  A test checks that every code used in the code base has both.
+
+Plugins and host applications may add their own codes with
+:func:`register_messages`; an existing code is never silently replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Literal
+
+Lang = Literal["en", "de"]
+LANGS: Final[tuple[Lang, ...]] = ("en", "de")
+
+_CATALOGUE: dict[str, tuple[str, str]] = {
+    # --- generic validation -------------------------------------------------
+    "value.required": ("{field} is required", "{field} ist ein Pflichtfeld"),
+    "value.type": (
+        "{field} has the wrong type: expected {expected}, got {actual}",
+        "{field} hat den falschen Typ: erwartet {expected}, erhalten {actual}",
+    ),
+    "value.choice": (
+        "{field}: {value!r} is not one of {choices}",
+        "{field}: {value!r} ist keiner der erlaubten Werte {choices}",
+    ),
+    "value.too_long": (
+        "{field} is too long ({length} characters, at most {limit})",
+        "{field} ist zu lang ({length} Zeichen, höchstens {limit})",
+    ),
+    "value.control_characters": (
+        "{field} contains control characters",
+        "{field} enthält Steuerzeichen",
+    ),
+    "value.invalid": (
+        "{field}: {value!r} is not valid ({reason})",
+        "{field}: {value!r} ist ungültig ({reason})",
+    ),
+    # --- names --------------------------------------------------------------
+    "person.name_required": (
+        "a person needs a last name or a first name",
+        "eine Person braucht einen Nachnamen oder einen Vornamen",
+    ),
+    "company.name_required": (
+        "a company needs a name",
+        "ein Unternehmen braucht einen Namen",
+    ),
+    # --- e-mail -------------------------------------------------------------
+    "email.invalid": (
+        "{value!r} is not a valid e-mail address: {reason}",
+        "{value!r} ist keine gültige E-Mail-Adresse: {reason}",
+    ),
+    "email.undeliverable": (
+        "{value!r} cannot receive mail: {reason}",
+        "An {value!r} kann keine E-Mail zugestellt werden: {reason}",
+    ),
+    # --- phone --------------------------------------------------------------
+    "phone.invalid": (
+        "{value!r} is not a phone number: {reason}",
+        "{value!r} ist keine Telefonnummer: {reason}",
+    ),
+    "phone.impossible": (
+        "{value!r} cannot be a phone number ({reason})",
+        "{value!r} kann keine Telefonnummer sein ({reason})",
+    ),
+    "phone.local_only": (
+        "{value!r} lacks an area code; write it with the area code, e.g. 030 1234567",
+        "{value!r} fehlt die Vorwahl; bitte mit Vorwahl angeben, z. B. 030 1234567",
+    ),
+    "phone.unassigned": (
+        "{value!r} is possible but lies in no assigned number range; please check it",
+        "{value!r} ist möglich, liegt aber in keinem vergebenen Nummernbereich; bitte prüfen",
+    ),
+    "phone.region": (
+        "{value!r} is not a known region code (use ISO 3166 alpha-2 such as DE)",
+        "{value!r} ist kein bekannter Ländercode (ISO 3166 Alpha-2 wie DE verwenden)",
+    ),
+    # --- addresses and other values -----------------------------------------
+    "country.invalid": (
+        "{value!r} is not an ISO 3166 alpha-2 country code (such as DE, AT, CH)",
+        "{value!r} ist kein Ländercode nach ISO 3166 Alpha-2 (wie DE, AT, CH)",
+    ),
+    "postal_code.invalid": (
+        "{value!r} is not a valid postal code for {country}",
+        "{value!r} ist keine gültige Postleitzahl für {country}",
+    ),
+    "vat_id.invalid": (
+        "{value!r} is not a valid VAT identification number: {reason}",
+        "{value!r} ist keine gültige Umsatzsteuer-Identifikationsnummer: {reason}",
+    ),
+    "website.invalid": (
+        "{value!r} is not a web address",
+        "{value!r} ist keine Webadresse",
+    ),
+    "relationship.unknown": (
+        "{value!r} is not a relationship; known: {choices}",
+        "{value!r} ist keine Beziehungsart; bekannt: {choices}",
+    ),
+    "phone_label.unknown": (
+        "{value!r} is not a phone label; known: {choices}",
+        "{value!r} ist keine Telefon-Bezeichnung; bekannt: {choices}",
+    ),
+    "datetime.naive": (
+        "{field} must carry a time zone",
+        "{field} muss eine Zeitzone enthalten",
+    ),
+    "affiliation.period": (
+        "the affiliation ends ({until}) before it starts ({since})",
+        "die Zugehörigkeit endet ({until}) vor ihrem Beginn ({since})",
+    ),
+    "affiliation.kind": (
+        "{field} must be a {expected}, not a {actual}",
+        "{field} muss ein(e) {expected} sein, kein(e) {actual}",
+    ),
+    "serialize.invalid": (
+        "the data cannot be read as {target}: {reason}",
+        "die Daten lassen sich nicht als {target} lesen: {reason}",
+    ),
+    # --- errors -------------------------------------------------------------
+    "error": ("{detail}", "{detail}"),
+    "validation": ("invalid input: {detail}", "ungültige Eingabe: {detail}"),
+    "not_found": ("{kind} {key!r} was not found", "{kind} {key!r} wurde nicht gefunden"),
+    "conflict": (
+        "{kind} {key!r} was changed by someone else (you have version {expected}, "
+        "the store has {actual}); reload it and apply your change again",
+        "{kind} {key!r} wurde inzwischen geändert (Ihre Version {expected}, gespeichert "
+        "ist {actual}); bitte neu laden und die Änderung erneut anwenden",
+    ),
+    "exists": ("{kind} {key!r} exists already", "{kind} {key!r} existiert bereits"),
+    "retention_hold": (
+        "{kind} {key!r} must be kept until {until} ({basis})",
+        "{kind} {key!r} muss bis {until} aufbewahrt werden ({basis})",
+    ),
+    "consent": ("{detail}", "{detail}"),
+    "permission_denied": (
+        "{actor} may not {action} {resource}",
+        "{actor} darf {resource} nicht {action}",
+    ),
+    "plugin": (
+        "plugin {plugin!r} failed: {detail}",
+        "Plugin {plugin!r} ist fehlgeschlagen: {detail}",
+    ),
+    "plugin.duplicate_scheme": (
+        "the URL scheme {scheme!r} is registered twice ({first} and {second})",
+        "das URL-Schema {scheme!r} ist doppelt registriert ({first} und {second})",
+    ),
+    "store": ("store error: {detail}", "Speicherfehler: {detail}"),
+    "store.unknown_scheme": (
+        "no store for the URL scheme {scheme!r}; known schemes: {known}{hint}",
+        "kein Speicher für das URL-Schema {scheme!r}; bekannt: {known}{hint}",
+    ),
+    "store.bad_url": (
+        "{url!r} is not a store URL such as memory:// or sqlite:///crm.db",
+        "{url!r} ist keine Speicher-URL wie memory:// oder sqlite:///crm.db",
+    ),
+    "store.install_hint": (
+        "install {distribution} for {scheme}://",
+        "für {scheme}:// bitte {distribution} installieren",
+    ),
+    "store.closed": ("the store is closed", "der Speicher ist geschlossen"),
+    "store.not_crmkit": (
+        "{path} is not a crmkit database ({detail})",
+        "{path} ist keine crmkit-Datenbank ({detail})",
+    ),
+    "store.corrupt": (
+        "{path} is damaged and cannot be read ({detail}); restore it from a backup",
+        "{path} ist beschädigt und nicht lesbar ({detail}); bitte aus einer Sicherung "
+        "wiederherstellen",
+    ),
+    "store.schema_too_new": (
+        "{path} was written by a newer crmkit (schema {found}, this version knows up to "
+        "{supported}); upgrade {distribution}",
+        "{path} wurde von einer neueren crmkit-Version geschrieben (Schema {found}, diese "
+        "Version kennt bis {supported}); bitte {distribution} aktualisieren",
+    ),
+    "store.busy": (
+        "{path} is locked by another process; try again",
+        "{path} ist von einem anderen Prozess gesperrt; bitte erneut versuchen",
+    ),
+    "store.io": (
+        "cannot open {path}: {detail}",
+        "{path} lässt sich nicht öffnen: {detail}",
+    ),
+    "store.transaction_nested": (
+        "a transaction is already open on this store",
+        "auf diesem Speicher ist bereits eine Transaktion offen",
+    ),
+    "store.affiliation_dangling": (
+        "the affiliation refers to contact {key!r}, which does not exist",
+        "die Zugehörigkeit verweist auf den Kontakt {key!r}, den es nicht gibt",
+    ),
+    "store.contact_has_affiliations": (
+        "contact {key!r} still has affiliations; unlink them first",
+        "Kontakt {key!r} hat noch Zugehörigkeiten; bitte zuerst lösen",
+    ),
+    # --- CLI ----------------------------------------------------------------
+    "cli.demo.created": (
+        "Created {companies} companies, {persons} persons and {affiliations} affiliations in {url}",
+        "{companies} Unternehmen, {persons} Personen und {affiliations} Zugehörigkeiten "
+        "in {url} angelegt",
+    ),
+    "cli.demo.not_empty": (
+        "{url} already holds {count} contacts; use --reset or another --db to build the demo",
+        "{url} enthält bereits {count} Kontakte; für die Demo --reset oder eine andere "
+        "--db verwenden",
+    ),
+    "cli.demo.findings": (
+        "Things to look at in the sample:",
+        "Auffälligkeiten in den Beispieldaten:",
+    ),
+    "cli.actor": ("running as {actor}", "angemeldet als {actor}"),
+    "cli.error": ("error: {detail}", "Fehler: {detail}"),
+}
+
+
+#: Nouns that appear as the ``kind`` parameter of messages, per language.
+NOUNS: dict[str, tuple[str, str]] = {
+    "contact": ("contact", "Kontakt"),
+    "contact number": ("contact number", "Kontaktnummer"),
+    "affiliation": ("affiliation", "Zugehörigkeit"),
+    "person": ("person", "Person"),
+    "company": ("company", "Unternehmen"),
+}
+
+
+def register_messages(messages: Mapping[str, tuple[str, str]]) -> None:
+    """Add message templates (English, German) for new codes.
+
+    Raises :class:`ValueError` when a code already exists with different text,
+    so a plugin cannot silently reword a core message.
+    """
+    for code, pair in messages.items():
+        if len(pair) != 2 or not all(isinstance(t, str) and t for t in pair):
+            raise ValueError(f"message {code!r} needs an English and a German template")
+        existing = _CATALOGUE.get(code)
+        if existing is not None and existing != pair:
+            raise ValueError(f"message code {code!r} is already registered")
+        _CATALOGUE[code] = (pair[0], pair[1])
+
+
+def codes() -> frozenset[str]:
+    """Every message code known to the catalogue."""
+    return frozenset(_CATALOGUE)
+
+
+def template(code: str, lang: Lang = "en") -> str:
+    """The raw template for *code* in *lang* (English if the code is unknown)."""
+    pair = _CATALOGUE.get(code)
+    if pair is None:
+        return code + ": {detail}"
+    return pair[0] if lang == "en" else pair[1]
+
+
+class _Defaulting(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(code: str, lang: Lang = "en", /, **params: object) -> str:
+    """Format the message for *code* in *lang* with *params*.
+
+    Missing parameters stay visible as ``{name}`` rather than raising, so a
+    message can never hide the error it reports.
+    """
+    text = template(code, lang)
+    kind = params.get("kind")
+    if isinstance(kind, str) and kind in NOUNS:
+        params = {**params, "kind": NOUNS[kind][0 if lang == "en" else 1]}
+    try:
+        return text.format_map(_Defaulting(params))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return f"{text} {params!r}"

@@ -1,0 +1,209 @@
+"""The plugin manager and the typed facade through which the core calls hooks.
+
+The plugin manager is a value: :func:`make_plugin_manager` returns a fresh
+one each time, so tests never depend on what another test registered.  Core
+code never touches ``pm.hook`` directly; it goes through :class:`Hooks`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import types
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+import pluggy
+
+from crmkit import hookspecs
+from crmkit.errors import CrmkitError, Finding, PluginError
+from crmkit.model import Affiliation, Contact
+from crmkit.store import StoreFactory
+
+#: The entry-point group plugins register under.
+ENTRY_POINT_GROUP = "crmkit"
+#: Modules registered in every plugin manager (the built-ins use the same hooks).
+BUILTIN_PLUGINS: tuple[str, ...] = ("crmkit.builtins",)
+
+
+@attrs.frozen
+class PluginInfo:
+    """One loaded plugin: its name, module and the distribution it came from."""
+
+    name: str
+    module: str
+    distribution: str | None
+    version: str | None
+    hooks: tuple[str, ...]
+
+
+class PluginManager(pluggy.PluginManager):
+    """A pluggy plugin manager that remembers which distribution each plugin came from."""
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.distributions: dict[str, tuple[str, str]] = {}
+
+
+def make_plugin_manager(
+    plugins: Iterable[object] = (), *, load_entry_points: bool = True
+) -> PluginManager:
+    """A fresh plugin manager with the built-ins, *plugins* and (optionally) entry points.
+
+    A plugin that fails to import or breaks the hook signatures raises
+    :class:`crmkit.PluginError` naming its distribution.
+    """
+    pm = PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for name in BUILTIN_PLUGINS:
+        module = importlib.import_module(name)
+        pm.register(module, name=name)
+    if load_entry_points:
+        _load_entry_points(pm)
+    for plugin in plugins:
+        _register(pm, plugin, name=None, distribution=None)
+    return pm
+
+
+def _load_entry_points(pm: PluginManager) -> None:
+    seen: set[str] = set()
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else ep.value
+        if ep.name in seen or pm.get_plugin(ep.name) is not None:
+            continue
+        seen.add(ep.name)
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginError(
+                plugin=dist, detail=f"cannot import {ep.value}: {type(exc).__name__}: {exc}"
+            ) from exc
+        _register(pm, plugin, name=ep.name, distribution=ep.dist)
+
+
+def _register(
+    pm: PluginManager,
+    plugin: object,
+    *,
+    name: str | None,
+    distribution: importlib.metadata.Distribution | None,
+) -> None:
+    label = name or getattr(plugin, "__name__", None) or repr(plugin)
+    try:
+        registered = pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        dist = distribution.name if distribution is not None else label
+        raise PluginError(plugin=dist, detail=str(exc)) from exc
+    if distribution is not None and registered is not None:
+        pm.distributions[registered] = (distribution.name, distribution.version)
+
+
+class Hooks:
+    """Typed calls into the plugin manager: the only way core code runs hooks."""
+
+    def __init__(self, pm: PluginManager) -> None:
+        self.pm = pm
+
+    def store_factories(self) -> dict[str, tuple[StoreFactory, str]]:
+        """Every registered URL scheme → (factory, plugin name)."""
+        out: dict[str, tuple[StoreFactory, str]] = {}
+        for impl in self.pm.hook.crmkit_register_stores.get_hookimpls():
+            plugin_name = impl.plugin_name
+
+            def register(scheme: str, factory: StoreFactory, _name: str = plugin_name) -> None:
+                if not isinstance(scheme, str) or not scheme or not callable(factory):
+                    raise PluginError(plugin=_name, detail="register(scheme, factory) misused")
+                key = scheme.lower()
+                if key in out:
+                    raise PluginError(
+                        plugin=_name,
+                        detail=f"URL scheme {key!r} is already registered by {out[key][1]}",
+                    )
+                out[key] = (factory, _name)
+
+            self._call(impl, register=register)
+        return out
+
+    def validate_contact(self, contact: Contact) -> list[Finding]:
+        """Findings every plugin adds for *contact*."""
+        findings: list[Finding] = []
+        for result in self._collect("crmkit_validate_contact", contact=contact):
+            if result is None:
+                continue
+            for finding in result:
+                if not isinstance(finding, Finding):
+                    raise PluginError(plugin="?", detail=f"returned {finding!r}, not a Finding")
+                findings.append(finding)
+        return findings
+
+    def commands(self) -> list[Any]:
+        """CLI commands contributed by plugins."""
+        commands: list[Any] = []
+        for impl in self.pm.hook.crmkit_register_commands.get_hookimpls():
+            self._call(impl, register=commands.append)
+        return commands
+
+    def notify(self, hook: str, **kwargs: Any) -> None:
+        """Call an ``crmkit_on_*`` hook; plugin failures become :class:`PluginError`."""
+        if not hook.startswith("crmkit_on_"):
+            raise ValueError(f"{hook} is not a notification hook")
+        self._collect(hook, **kwargs)
+
+    def notify_affiliation(self, crm: Any, affiliation: Affiliation, created: bool) -> None:
+        """Shorthand for ``crmkit_on_affiliation_saved``."""
+        self.notify(
+            "crmkit_on_affiliation_saved", crm=crm, affiliation=affiliation, created=created
+        )
+
+    def _collect(self, hook: str, **kwargs: Any) -> list[Any]:
+        results: list[Any] = []
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            results.append(self._call(impl, **kwargs))
+        return results
+
+    def _call(self, impl: pluggy.HookImpl, **kwargs: Any) -> Any:
+        args = {name: kwargs[name] for name in impl.argnames}
+        try:
+            return impl.function(**args)
+        except CrmkitError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                plugin=impl.plugin_name, detail=f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+    def plugins(self) -> list[PluginInfo]:
+        """What is loaded, for ``crmkit plugins``."""
+        out: list[PluginInfo] = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            dist = self.pm.distributions.get(name)
+            hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
+            module = plugin.__name__ if isinstance(plugin, types.ModuleType) else repr(plugin)
+            out.append(
+                PluginInfo(
+                    name=name,
+                    module=module,
+                    distribution=dist[0] if dist is not None else "crmkit",
+                    version=dist[1] if dist is not None else None,
+                    hooks=hooks,
+                )
+            )
+        return sorted(out, key=lambda p: p.name)
+
+
+def plugin_names(pm: PluginManager) -> Sequence[str]:
+    """Names of the registered plugins."""
+    return [name for name, plugin in pm.list_name_plugin() if plugin is not None]
+
+
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "Hooks",
+    "PluginInfo",
+    "PluginManager",
+    "make_plugin_manager",
+    "plugin_names",
+]

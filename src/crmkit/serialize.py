@@ -1,0 +1,186 @@
+"""JSON-compatible dicts for every entity, through one private cattrs converter.
+
+>>> from crmkit import Person
+>>> p = Person(first_name="Max", last_name="Mustermann", emails=["max@muster.de"])
+>>> data = to_dict(p)
+>>> data["kind"], data["emails"][0]["address"]
+('person', 'max@muster.de')
+>>> from_dict(Person, data) == p
+True
+
+Persons and companies are a tagged union on the key ``kind``; datetimes are
+ISO 8601 in UTC with offset; dates ISO 8601; sets are sorted lists so the
+output is stable.  Unknown keys are refused.  Anything that cannot be read
+raises :class:`crmkit.ValidationError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cache
+from typing import Any, TypeVar, cast, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import BaseValidationError, ForbiddenExtraKeysError
+from cattrs.gen import make_dict_unstructure_fn, override
+from cattrs.preconf.json import make_converter
+
+from crmkit.errors import Finding, ValidationError
+from crmkit.model import Affiliation, Company, Contact, Person
+
+T = TypeVar("T")
+
+_ENTITY_TYPES: tuple[type[Any], ...] = (Person, Company, Affiliation)
+
+
+def _structure_datetime(value: Any, _: type[Any]) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("datetime without time zone")
+    return parsed.astimezone(dt.UTC)
+
+
+def _unstructure_datetime(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat()
+
+
+def _structure_date(value: Any, _: type[Any]) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO date string, got {type(value).__name__}")
+    return dt.date.fromisoformat(value)
+
+
+def _structure_decimal(value: Any, _: type[Any]) -> Decimal:
+    if isinstance(value, (Decimal, int, str)) and not isinstance(value, bool):
+        return Decimal(value)
+    raise TypeError(f"expected a decimal string, got {type(value).__name__}")
+
+
+def _sorted_list(value: frozenset[Any]) -> list[Any]:
+    return sorted(str(v) for v in value)
+
+
+def _is_frozenset(tp: Any) -> bool:
+    return tp is frozenset or get_origin(tp) is frozenset
+
+
+def _tag(cls: type[Any]) -> str:
+    return str(getattr(cls, "kind", cls.__name__.lower()))
+
+
+@cache
+def converter() -> cattrs.Converter:
+    """The converter behind :func:`to_dict` and :func:`from_dict` (built once)."""
+    conv = make_converter(forbid_extra_keys=True)
+    conv.register_structure_hook(dt.datetime, _structure_datetime)
+    conv.register_unstructure_hook(dt.datetime, _unstructure_datetime)
+    conv.register_structure_hook(dt.date, _structure_date)
+    conv.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+    conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_unstructure_hook_func(_is_frozenset, _sorted_list)
+    for cls in (Person, Company):
+        # Derived fields (base name, legal form) are not written out.
+        overrides = {a.name: override(omit=True) for a in attrs.fields(cls) if not a.init}
+        conv.register_unstructure_hook(
+            cls,
+            make_dict_unstructure_fn(cls, conv, **overrides),  # type: ignore[arg-type]
+        )
+    cattrs.strategies.configure_tagged_union(
+        Person | Company, conv, tag_generator=_tag, tag_name="kind"
+    )
+    return conv
+
+
+def to_dict(entity: Any) -> dict[str, Any]:
+    """A JSON-compatible dict of *entity* (persons and companies carry ``kind``)."""
+    conv = converter()
+    if isinstance(entity, (Person, Company)):
+        return cast(dict[str, Any], conv.unstructure(entity, Person | Company))
+    return cast(dict[str, Any], conv.unstructure(entity))
+
+
+def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
+    """Rebuild an entity of *cls* from :func:`to_dict` output.
+
+    *cls* may be :class:`~crmkit.Person`, :class:`~crmkit.Company`,
+    :class:`~crmkit.Contact` (the ``kind`` key picks the class) or any other
+    entity class.  Bad data raises :class:`crmkit.ValidationError`.
+    """
+    if not isinstance(data, Mapping):
+        raise ValidationError.single(
+            "", "serialize.invalid", target=cls.__name__, reason="not a mapping"
+        )
+    conv = converter()
+    target: Any = Person | Company if cls in (Contact, Person, Company) else cls
+    try:
+        result = conv.structure(dict(data), target)
+    except ValidationError:
+        raise
+    except BaseValidationError as exc:
+        inner = _find_validation_error(exc)
+        if inner is not None:
+            raise inner from None
+        raise ValidationError(_findings(exc, cls.__name__)) from None
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+        raise ValidationError.single(
+            "", "serialize.invalid", target=cls.__name__, reason=str(exc) or type(exc).__name__
+        ) from None
+    if not isinstance(result, cls):
+        raise ValidationError.single(
+            "kind",
+            "serialize.invalid",
+            target=cls.__name__,
+            reason=f"the data describes a {type(result).__name__}",
+        )
+    return result
+
+
+def _find_validation_error(exc: BaseException) -> ValidationError | None:
+    if isinstance(exc, ValidationError):
+        return exc
+    for sub in getattr(exc, "exceptions", ()):
+        found = _find_validation_error(sub)
+        if found is not None:
+            return found
+    return None
+
+
+def _findings(exc: BaseValidationError, target: str) -> list[Finding]:
+    out: list[Finding] = []
+    for message in cattrs.transform_error(exc, path=""):
+        field, _, reason = message.partition(" @ ")
+        path = reason.removeprefix("$").strip(".") if reason else ""
+        out.append(
+            Finding(
+                field=path,
+                code="serialize.invalid",
+                params={"target": target, "reason": field},
+            )
+        )
+    if any(isinstance(e, ForbiddenExtraKeysError) for e in _walk(exc)) and not out:
+        out.append(
+            Finding(field="", code="serialize.invalid", params={"target": target, "reason": "?"})
+        )
+    return out or [
+        Finding(field="", code="serialize.invalid", params={"target": target, "reason": str(exc)})
+    ]
+
+
+def _walk(exc: BaseException) -> list[BaseException]:
+    out = [exc]
+    for sub in getattr(exc, "exceptions", ()):
+        out.extend(_walk(sub))
+    return out
+
+
+__all__ = ["converter", "from_dict", "to_dict"]

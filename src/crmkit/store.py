@@ -1,0 +1,175 @@
+"""The storage port: what every backend must do.
+
+A store keeps contacts and affiliations.  It allocates contact numbers
+(``C00001``, ``C00002`` … never reused), checks the ``version`` of every
+update (a stale write raises :class:`crmkit.ConflictError`) and offers a
+transaction that is all or nothing.  It does not validate business rules and
+does not read the clock: the facade stamps ``created_at``/``updated_at``.
+
+Backends are plugins registered through ``crmkit_register_stores``; each one
+passes the contract suite in :mod:`crmkit.testing`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Final, Protocol, runtime_checkable
+
+import attrs
+
+from crmkit.ids import AffiliationId, ContactId
+from crmkit.model import Affiliation, Contact
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+#: Capabilities a backend may declare (``Store.capabilities``).
+CAPABILITIES: Final[frozenset[str]] = frozenset(
+    {
+        "persistent",  # data survives close/open
+        "concurrent",  # safe to share between threads
+        "fulltext",  # search is backed by a full-text index
+    }
+)
+
+
+def format_number(n: int) -> str:
+    """The contact number for sequence value *n*: ``C00001`` (at least 5 digits)."""
+    return f"C{n:05d}"
+
+
+@attrs.frozen(kw_only=True)
+class SearchQuery:
+    """A search as the stores receive it, already analysed by :mod:`crmkit.search`."""
+
+    text: str
+    kind: str | None = None
+    relationships: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    include_archived: bool = False
+    limit: int = 50
+
+
+@runtime_checkable
+class Store(Protocol):
+    """The storage port.  All methods raise only :class:`crmkit.CrmkitError` subclasses."""
+
+    #: The URL the store was opened with (credentials removed).
+    url: str
+    #: Optional features this backend offers (see :data:`CAPABILITIES`).
+    capabilities: frozenset[str]
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside the block commit together or not at all.
+
+        Nested blocks join the outermost one.  An exception inside rolls back
+        everything since the outermost block began and propagates.
+        """
+        ...
+
+    def add_contact(self, contact: Contact) -> Contact:
+        """Store a new contact; allocate its number if it has none; return it with version 1.
+
+        Raises :class:`~crmkit.ConflictError` (code ``exists``) if the id or
+        number is taken.
+        """
+        ...
+
+    def add_contacts(self, contacts: Iterable[Contact]) -> list[Contact]:
+        """Store many new contacts in one transaction (see :meth:`add_contact`)."""
+        ...
+
+    def get_contact(self, contact_id: str) -> Contact:
+        """The contact with this id; :class:`~crmkit.NotFoundError` if there is none."""
+        ...
+
+    def get_contact_by_number(self, number: str) -> Contact:
+        """The contact with this number (``C00001``); :class:`~crmkit.NotFoundError` if none."""
+        ...
+
+    def update_contact(self, contact: Contact) -> Contact:
+        """Replace the stored contact; *contact.version* must equal the stored version.
+
+        Returns the stored contact with ``version`` increased by one.  A stale
+        version raises :class:`~crmkit.ConflictError`; the number cannot change.
+        """
+        ...
+
+    def delete_contact(self, contact_id: str) -> None:
+        """Remove a contact and its affiliations; :class:`~crmkit.NotFoundError` if absent."""
+        ...
+
+    def iter_contacts(self, *, include_archived: bool = True) -> Iterator[Contact]:
+        """Every contact, ordered by number."""
+        ...
+
+    def count_contacts(self, *, include_archived: bool = True) -> int:
+        """How many contacts there are."""
+        ...
+
+    def add_affiliation(self, affiliation: Affiliation) -> Affiliation:
+        """Store a new affiliation (version 1).
+
+        Both contacts must exist (:class:`~crmkit.NotFoundError`), the person
+        must be a person and the company a company
+        (:class:`~crmkit.ValidationError`), and the id must be new
+        (:class:`~crmkit.ConflictError`).
+        """
+        ...
+
+    def get_affiliation(self, affiliation_id: str) -> Affiliation:
+        """The affiliation with this id; :class:`~crmkit.NotFoundError` if there is none."""
+        ...
+
+    def update_affiliation(self, affiliation: Affiliation) -> Affiliation:
+        """Replace a stored affiliation, checking ``version`` like :meth:`update_contact`."""
+        ...
+
+    def delete_affiliation(self, affiliation_id: str) -> None:
+        """Remove an affiliation; :class:`~crmkit.NotFoundError` if absent."""
+        ...
+
+    def affiliations_of_person(self, person_id: str) -> list[Affiliation]:
+        """The affiliations of a person, primary first, then by creation."""
+        ...
+
+    def affiliations_of_company(self, company_id: str) -> list[Affiliation]:
+        """The affiliations of a company, primary first, then by creation."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files.  Further calls raise :class:`~crmkit.StoreError`."""
+        ...
+
+
+#: A factory that opens a store from its URL and keyword options.
+StoreFactory = Callable[[str, Mapping[str, Any]], Store]
+
+#: Known schemes of first-party plugins, for the "install …" hint.
+KNOWN_DISTRIBUTIONS: Final[Mapping[str, str]] = {
+    "sqlite": "crmkit-sqlite",
+    "postgresql": "crmkit-postgres",
+    "postgres": "crmkit-postgres",
+}
+
+
+def sort_affiliations(items: Iterable[Affiliation]) -> list[Affiliation]:
+    """Primary first, then by creation time, then id: the order stores return."""
+    return sorted(
+        items,
+        key=lambda a: (not a.primary, a.created_at or _EPOCH, a.id),
+    )
+
+
+__all__ = [
+    "CAPABILITIES",
+    "KNOWN_DISTRIBUTIONS",
+    "AffiliationId",
+    "ContactId",
+    "SearchQuery",
+    "Store",
+    "StoreFactory",
+    "format_number",
+    "sort_affiliations",
+]

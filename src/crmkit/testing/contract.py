@@ -1,0 +1,403 @@
+"""The contract tests.  See :mod:`crmkit.testing` for how to use them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from crmkit.errors import ConflictError, CrmkitError, NotFoundError, StoreError, ValidationError
+from crmkit.memory import MemoryStore
+from crmkit.model import Address, Affiliation, Company, Contact, LeadInfo, Person, link
+from crmkit.store import Store
+
+T0 = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
+
+
+def sample_person(**overrides: Any) -> Person:
+    """A person with German data in every field the model has."""
+    fields: dict[str, Any] = {
+        "salutation": "Herr",
+        "title": "Dr.",
+        "first_name": "Jürgen",
+        "last_name": "Müller-Lüdenscheidt",
+        "emails": ["juergen.mueller@bäckerei-groß.de", "j.mueller@example.org"],
+        "phones": ["0170 1234567", "+49 (0)711 781937-30"],
+        "addresses": [
+            Address(street="Königstraße 1", postal_code="70173", city="Stuttgart", label="home")
+        ],
+        "relationships": {"customer", "member"},
+        "tags": {"Vorstand", "Newsletter ✉"},
+        "notes": "Mag keine Anrufe vor 9 Uhr.\nBevorzugt E-Mail.",
+        "owner": "anna",
+        "lead": LeadInfo(source="Messe", budget=Decimal("12500.50"), status="qualified"),
+        "customer_since": dt.date(2019, 4, 1),
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    fields.update(overrides)
+    return Person(**fields)
+
+
+def sample_company(**overrides: Any) -> Company:
+    """A company with German data."""
+    fields: dict[str, Any] = {
+        "name": "Bäckerei Groß GmbH & Co. KG",
+        "emails": ["info@bäckerei-groß.de"],
+        "phones": ["+49 711 781937-0"],
+        "addresses": [Address(street="Hauptstr. 5", postal_code="70173", city="Stuttgart")],
+        "relationships": "both",
+        "website": "https://bäckerei-groß.de",
+        "tags": {"Branche-Lebensmittel"},
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    fields.update(overrides)
+    return Company(**fields)
+
+
+def _same_entity(a: Any, b: Any) -> bool:
+    return bool(attrs.evolve(a, version=0) == attrs.evolve(b, version=0))
+
+
+class StoreContract:
+    """Behaviour every :class:`crmkit.store.Store` must show.
+
+    Provide a ``store_factory`` fixture returning a zero-argument callable
+    that makes a fresh, empty store.
+    """
+
+    @pytest.fixture
+    def store_factory(self) -> Callable[[], Store]:
+        """Override: return a callable that makes a fresh, empty store."""
+        raise NotImplementedError("subclasses provide a store_factory fixture")
+
+    @pytest.fixture
+    def store(self, store_factory: Callable[[], Store]) -> Iterator[Store]:
+        """A fresh, empty store, closed after the test."""
+        s = store_factory()
+        yield s
+        try:
+            s.close()
+        except StoreError:
+            pass
+
+    # -- basics -------------------------------------------------------------
+    def test_satisfies_protocol(self, store: Store) -> None:
+        assert isinstance(store, Store)
+        assert store.count_contacts() == 0
+        assert list(store.iter_contacts()) == []
+
+    def test_add_allocates_sequential_numbers_and_version_1(self, store: Store) -> None:
+        a = store.add_contact(sample_company())
+        b = store.add_contact(sample_person())
+        assert (a.number, b.number) == ("C00001", "C00002")
+        assert a.version == b.version == 1
+
+    def test_round_trip_keeps_every_field(self, store: Store) -> None:
+        person = sample_person()
+        stored = store.add_contact(person)
+        loaded = store.get_contact(person.id)
+        assert loaded == stored
+        assert attrs.evolve(loaded, number=None, version=0) == person
+        assert isinstance(loaded, Person)
+        assert loaded.last_name == "Müller-Lüdenscheidt"
+        company = store.add_contact(sample_company())
+        loaded_company = store.get_contact_by_number(company.number or "")
+        assert isinstance(loaded_company, Company)
+        assert loaded_company.legal_form == "GmbH & Co. KG"
+        assert loaded_company.base_name == "Bäckerei Groß"
+        assert loaded_company == company
+
+    def test_get_missing_raises_not_found(self, store: Store) -> None:
+        with pytest.raises(NotFoundError):
+            store.get_contact("nope")
+        with pytest.raises(NotFoundError):
+            store.get_contact_by_number("C99999")
+        with pytest.raises(NotFoundError):
+            store.get_affiliation("nope")
+
+    def test_duplicate_id_or_number_is_a_conflict(self, store: Store) -> None:
+        p = store.add_contact(sample_person())
+        with pytest.raises(ConflictError):
+            store.add_contact(attrs.evolve(p, number=None, version=0))
+        with pytest.raises(ConflictError):
+            store.add_contact(sample_person(id="other1", number=p.number))
+        assert store.count_contacts() == 1
+
+    def test_explicit_number_is_kept_and_sequence_moves_past_it(self, store: Store) -> None:
+        store.add_contact(sample_person(number="C00042"))
+        nxt = store.add_contact(sample_company())
+        assert nxt.number == "C00043"
+
+    def test_numbers_are_never_reused(self, store: Store) -> None:
+        a = store.add_contact(sample_person())
+        store.delete_contact(a.id)
+        b = store.add_contact(sample_company())
+        assert b.number == "C00002"
+
+    def test_update_bumps_version_and_rejects_stale_writes(self, store: Store) -> None:
+        p = store.add_contact(sample_person())
+        p2 = store.update_contact(attrs.evolve(p, notes="neu"))
+        assert p2.version == 2
+        assert store.get_contact(p.id).notes == "neu"
+        with pytest.raises(ConflictError):
+            store.update_contact(attrs.evolve(p, notes="veraltet"))
+        assert store.get_contact(p.id) == p2
+
+    def test_update_cannot_change_number_or_kind(self, store: Store) -> None:
+        p = store.add_contact(sample_person())
+        p2 = store.update_contact(attrs.evolve(p, number="C12345"))
+        assert p2.number == p.number
+        with pytest.raises(ValidationError):
+            store.update_contact(sample_company(id=p.id, version=p2.version))
+        with pytest.raises(NotFoundError):
+            store.update_contact(sample_person(id="missing1", version=1))
+
+    def test_iter_is_ordered_by_number_and_filters_archived(self, store: Store) -> None:
+        made = [store.add_contact(sample_person(last_name=f"P{i}")) for i in range(12)]
+        archived = store.update_contact(attrs.evolve(made[3], archived_at=T0))
+        assert [c.number for c in store.iter_contacts()] == [c.number for c in made]
+        active = list(store.iter_contacts(include_archived=False))
+        assert archived.id not in {c.id for c in active}
+        assert len(active) == 11
+        assert store.count_contacts() == 12
+        assert store.count_contacts(include_archived=False) == 11
+
+    # -- transactions ---------------------------------------------------------
+    def test_batch_is_all_or_nothing(self, store: Store) -> None:
+        first = sample_person()
+        batch = [first, sample_company(), attrs.evolve(first, number=None)]
+        with pytest.raises(ConflictError):
+            store.add_contacts(batch)
+        assert store.count_contacts() == 0
+        assert store.add_contact(sample_company()).number == "C00001"
+
+    def test_transaction_rolls_back_on_error(self, store: Store) -> None:
+        kept = store.add_contact(sample_company())
+        with pytest.raises(RuntimeError), store.transaction():
+            store.add_contact(sample_person())
+            store.update_contact(attrs.evolve(kept, notes="geändert"))
+            store.delete_contact(kept.id)
+            raise RuntimeError("boom")
+        assert store.count_contacts() == 1
+        assert store.get_contact(kept.id) == kept
+
+    def test_nested_transaction_joins_outer(self, store: Store) -> None:
+        with pytest.raises(RuntimeError), store.transaction():
+            with store.transaction():
+                store.add_contact(sample_person())
+            assert store.count_contacts() == 1
+            raise RuntimeError("outer fails")
+        assert store.count_contacts() == 0
+
+    def test_rollback_restores_affiliations(self, store: Store) -> None:
+        p = store.add_contact(sample_person())
+        c = store.add_contact(sample_company())
+        aff = store.add_affiliation(link(p, c, roles={"billing"}))
+        with pytest.raises(RuntimeError), store.transaction():
+            store.delete_contact(c.id)
+            raise RuntimeError("undo")
+        assert store.affiliations_of_company(c.id) == [aff]
+
+    def test_two_threads_racing_on_one_contact(self, store: Store) -> None:
+        p = store.add_contact(sample_person())
+        barrier = threading.Barrier(2)
+        results: list[str] = []
+
+        def worker(note: str) -> None:
+            barrier.wait()
+            try:
+                store.update_contact(attrs.evolve(p, notes=note))
+                results.append("ok")
+            except ConflictError:
+                results.append("conflict")
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in ("eins", "zwei")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sorted(results) == ["conflict", "ok"]
+        assert store.get_contact(p.id).version == 2
+
+    # -- affiliations --------------------------------------------------------
+    def test_affiliations(self, store: Store) -> None:
+        p = store.add_contact(sample_person())
+        q = store.add_contact(sample_person(first_name="Erika", last_name="Mustermann"))
+        c = store.add_contact(sample_company())
+        a1 = store.add_affiliation(
+            attrs.evolve(link(q, c, position="Buchhaltung", roles={"billing"}), created_at=T0)
+        )
+        a2 = store.add_affiliation(
+            attrs.evolve(
+                link(p, c, position="Geschäftsführer", roles={"decision_maker"}, primary=True),
+                created_at=T0 + dt.timedelta(days=1),
+            )
+        )
+        assert a1.version == 1
+        assert store.affiliations_of_company(c.id) == [a2, a1]
+        assert store.affiliations_of_person(p.id) == [a2]
+        assert store.get_affiliation(a1.id) == a1
+        a1b = store.update_affiliation(attrs.evolve(a1, department="Finanzen"))
+        assert a1b.version == 2
+        with pytest.raises(ConflictError):
+            store.update_affiliation(attrs.evolve(a1, department="alt"))
+        store.delete_affiliation(a1.id)
+        assert store.affiliations_of_company(c.id) == [a2]
+        with pytest.raises(NotFoundError):
+            store.delete_affiliation(a1.id)
+
+    def test_affiliation_needs_existing_contacts_of_the_right_kind(self, store: Store) -> None:
+        p = store.add_contact(sample_person())
+        c = store.add_contact(sample_company())
+        ghost = sample_company(id="ghost1")
+        with pytest.raises(NotFoundError):
+            store.add_affiliation(link(p, ghost))
+        with pytest.raises(ValidationError):
+            store.add_affiliation(Affiliation(person_id=c.id, company_id=p.id))
+        assert store.affiliations_of_person(p.id) == []
+
+    def test_delete_contact_removes_its_affiliations(self, store: Store) -> None:
+        p = store.add_contact(sample_person())
+        c = store.add_contact(sample_company())
+        store.add_affiliation(link(p, c))
+        store.delete_contact(p.id)
+        assert store.affiliations_of_company(c.id) == []
+        with pytest.raises(NotFoundError):
+            store.get_contact(p.id)
+        with pytest.raises(NotFoundError):
+            store.delete_contact(p.id)
+
+    def test_closed_store_refuses_work(self, store_factory: Callable[[], Store]) -> None:
+        s = store_factory()
+        s.close()
+        with pytest.raises(StoreError):
+            s.count_contacts()
+        with pytest.raises(StoreError):
+            s.add_contact(sample_person())
+
+    # -- random operation sequences against the memory store -------------------
+    def test_agrees_with_memory_store(self, store_factory: Callable[[], Store]) -> None:
+        factory = store_factory
+
+        class Machine(_Agreement):
+            def __init__(self) -> None:
+                super().__init__(factory())
+
+        run_state_machine_as_test(
+            Machine,
+            settings=settings(
+                max_examples=25,
+                stateful_step_count=20,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+
+
+_names = st.sampled_from(["Müller", "Mueller", "Groß", "Straße", "Ödön", "Zoë", "Ñandú", "Li"])
+
+
+class _Agreement(RuleBasedStateMachine):
+    """Random operations on the backend and a MemoryStore must give the same results."""
+
+    ids = Bundle("ids")
+    affs = Bundle("affs")
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.model = MemoryStore()
+
+    def teardown(self) -> None:
+        self.store.close()
+
+    def _both(self, op: Callable[[Store], Any]) -> Any:
+        outcomes = []
+        for s in (self.model, self.store):
+            try:
+                outcomes.append(("ok", op(s)))
+            except CrmkitError as exc:
+                outcomes.append(("error", type(exc).__name__))
+        assert outcomes[0][0] == outcomes[1][0], outcomes
+        if outcomes[0][0] == "error":
+            assert outcomes[0][1] == outcomes[1][1], outcomes
+        return outcomes[0]
+
+    @rule(target=ids, name=_names, company=st.booleans())
+    def add(self, name: str, company: bool) -> str:
+        c: Contact = (
+            sample_company(name=f"{name} GmbH") if company else sample_person(last_name=name)
+        )
+        status, value = self._both(lambda s: s.add_contact(c))
+        assert status == "ok"
+        return str(value.id)
+
+    @rule(contact_id=ids, note=_names)
+    def update(self, contact_id: str, note: str) -> None:
+        def op(s: Store) -> Contact:
+            current = s.get_contact(contact_id)
+            return s.update_contact(attrs.evolve(current, notes=note))
+
+        self._both(op)
+
+    @rule(contact_id=ids, stale=st.integers(0, 3))
+    def stale_update(self, contact_id: str, stale: int) -> None:
+        def op(s: Store) -> Contact:
+            current = s.get_contact(contact_id)
+            return s.update_contact(attrs.evolve(current, version=stale, notes="x"))
+
+        self._both(op)
+
+    @rule(contact_id=consumes(ids))
+    def delete(self, contact_id: str) -> None:
+        self._both(lambda s: s.delete_contact(contact_id))
+
+    @rule(target=affs, a=ids, b=ids, primary=st.booleans())
+    def affiliate(self, a: str, b: str, primary: bool) -> str:
+        aff = Affiliation(
+            person_id=a if a != b else "x" + a[1:], company_id=b, primary=primary, created_at=T0
+        )
+        self._both(lambda s: s.add_affiliation(aff))
+        return aff.id
+
+    @rule(aff=affs)
+    def unlink(self, aff: str) -> None:
+        self._both(lambda s: s.delete_affiliation(aff))
+
+    @rule(batch=st.lists(_names, min_size=1, max_size=4), fail=st.booleans())
+    def batch(self, batch: list[str], fail: bool) -> None:
+        people = [sample_person(last_name=n) for n in batch]
+        if fail:
+            people.append(people[0])
+        self._both(lambda s: [c.id for c in s.add_contacts(people)])
+
+    @invariant()
+    def same_contents(self) -> None:
+        mine = list(self.model.iter_contacts())
+        theirs = list(self.store.iter_contacts())
+        assert [(c.id, c.number, c.version) for c in mine] == [
+            (c.id, c.number, c.version) for c in theirs
+        ]
+        assert all(_same_entity(a, b) for a, b in zip(mine, theirs, strict=True))
+        for c in mine:
+            if isinstance(c, Company):
+                assert self.model.affiliations_of_company(c.id) == (
+                    self.store.affiliations_of_company(c.id)
+                )
