@@ -237,3 +237,40 @@ def test_naive_clock_is_refused() -> None:
     crm = crmkit.open("memory://", load_entry_points=False, clock=lambda: dt.datetime(2026, 1, 1))
     with pytest.raises(ValidationError):
         crm.contacts.add(Person(last_name="X"))
+
+
+def test_search_and_caller_id_on_the_facade(crm: crmkit.CRM) -> None:
+    acme = crm.contacts.add(
+        Company(
+            name="Muster GmbH",
+            phones=["+49 123 456-0"],
+            emails=["info@muster.de"],
+            tags={"Branche-IT"},
+            relationships={"customer"},
+        )
+    )
+    max_ = crm.contacts.add(
+        Person(
+            first_name="Max",
+            last_name="Mustermann",
+            phones=["0170 1234567"],
+            emails=["max@muster.de"],
+        )
+    )
+    assert crm.search("@muster.de") == [acme, max_]
+    assert crm.search("C00001") == [acme]
+    assert crm.search("Muster", kind="company") == [acme]
+    assert crm.search("", kind="company", relationships={"customer"}, tags={"Branche-IT"}) == [acme]
+    [hit] = crm.lookup_phone("+49 170 1234567")
+    assert (hit.contact, hit.match) == (max_, "exact")
+    [hit] = crm.lookup_phone("+49 123 456-123")
+    assert (hit.contact, hit.match) == (acme, "switchboard")
+    with pytest.raises(ValidationError):
+        crm.lookup_phone("kein Anschluss")
+    with pytest.raises(ValidationError):
+        crm.search("x", kind="robot")
+    with pytest.raises(ValidationError):
+        crm.search("x", limit=0)
+    crm.contacts.archive(max_)
+    assert crm.lookup_phone("0170 1234567") == []
+    assert crm.search("Mustermann") == []

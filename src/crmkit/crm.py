@@ -27,9 +27,12 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from crmkit import normalize
+from crmkit import search as search_mod
 from crmkit.errors import Finding, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person, link
 from crmkit.plugins import Hooks, PluginManager, make_plugin_manager
+from crmkit.search import PhoneMatch
 from crmkit.store import KNOWN_DISTRIBUTIONS, Store
 
 Clock = Callable[[], dt.datetime]
@@ -74,12 +77,11 @@ def open(
     factories = hooks.store_factories()
     if scheme not in factories:
         dist = KNOWN_DISTRIBUTIONS.get(scheme)
-        hint = f" ({dist})" if dist else ""
         raise StoreError(
-            code="store.unknown_scheme",
+            code="store.unknown_scheme_install" if dist else "store.unknown_scheme",
             scheme=scheme,
             known=", ".join(sorted(f"{s}://" for s in factories)),
-            hint=hint,
+            distribution=dist,
         )
     factory, _plugin = factories[scheme]
     store = factory(url, options)
@@ -142,6 +144,47 @@ class CRM:
 
     def _emit(self, hook: str, **kwargs: Any) -> None:
         self._events.append((hook, kwargs))
+
+    def search(
+        self,
+        text: str = "",
+        *,
+        kind: str | None = None,
+        relationships: Iterable[str] | str | None = None,
+        tags: Iterable[str] | str | None = None,
+        include_archived: bool = False,
+        limit: int = 50,
+    ) -> list[Contact]:
+        """Ranked contacts for a name, number, e-mail, domain or phone number.
+
+        ``crm.search("Müller")``, ``crm.search("@muster.de")``,
+        ``crm.search("C00001")``, ``crm.search("0170 1234567")``,
+        ``crm.search("", kind="company", relationships={"customer"},
+        tags={"Branche-IT"})``.  Any text is safe to pass.  The rules are in
+        :mod:`crmkit.search`.
+        """
+        query = search_mod.analyze(
+            text,
+            kind=kind,
+            relationships=relationships,
+            tags=tags,
+            include_archived=include_archived,
+            limit=limit,
+        )
+        return self.store.search(query)
+
+    def lookup_phone(self, number: str) -> list[PhoneMatch]:
+        """Caller-id: the contacts behind a phone number in any format.
+
+        Exact E.164 matches come first.  When no person has the number, a
+        direct-dial number that extends a company's switchboard number
+        (``+49 123 456-123`` for ``+49 123 456-0``) returns that company with
+        ``match == "switchboard"``.  Archived contacts are left out.
+        """
+        e164 = normalize.phone(number, field="number")
+        return search_mod.phone_matches(
+            e164, self.store.find_by_phone(e164), self.store.find_switchboards(e164)
+        )
 
     def close(self) -> None:
         """Close the store."""

@@ -3,10 +3,16 @@
 Every mutation inside a transaction records its inverse in an undo log; a
 failed transaction replays the log backwards, so a rollback costs as much as
 the writes it undoes, not a copy of the whole store.
+
+Search uses indexes kept up to date on every write: name words (with a sorted
+word list for prefix look-ups), e-mail addresses, domains, phone numbers and
+switchboard stems.  Which candidates match and how they rank is decided by
+:mod:`crmkit.search`, as in every store.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -14,9 +20,51 @@ from typing import Any
 
 import attrs
 
+from crmkit import search as search_rules
 from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.store import format_number, sort_affiliations
+
+
+class _Index:
+    """A multimap key → contact ids, optionally with sorted keys for prefix look-ups."""
+
+    def __init__(self, *, sorted_keys: bool = False) -> None:
+        self.ids: dict[str, set[str]] = {}
+        self.keys: list[str] | None = [] if sorted_keys else None
+
+    def add(self, keys: Iterable[str], contact_id: str) -> None:
+        for key in keys:
+            bucket = self.ids.get(key)
+            if bucket is None:
+                bucket = self.ids[key] = set()
+                if self.keys is not None:
+                    bisect.insort(self.keys, key)
+            bucket.add(contact_id)
+
+    def remove(self, keys: Iterable[str], contact_id: str) -> None:
+        for key in keys:
+            bucket = self.ids.get(key)
+            if bucket is None:
+                continue
+            bucket.discard(contact_id)
+            if not bucket:
+                del self.ids[key]
+                if self.keys is not None:
+                    i = bisect.bisect_left(self.keys, key)
+                    del self.keys[i]
+
+    def get(self, key: str) -> set[str]:
+        return self.ids.get(key, set())
+
+    def prefixed(self, prefix: str) -> set[str]:
+        assert self.keys is not None
+        out: set[str] = set()
+        i = bisect.bisect_left(self.keys, prefix)
+        while i < len(self.keys) and self.keys[i].startswith(prefix):
+            out |= self.ids[self.keys[i]]
+            i += 1
+        return out
 
 
 class MemoryStore:
@@ -31,6 +79,11 @@ class MemoryStore:
         self._by_number: dict[str, str] = {}
         self._affiliations: dict[str, Affiliation] = {}
         self._aff_by_contact: dict[str, set[str]] = {}
+        self._words = _Index(sorted_keys=True)
+        self._emails = _Index()
+        self._domains = _Index()
+        self._phones = _Index()
+        self._stems = _Index()
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -92,15 +145,33 @@ class MemoryStore:
         else:
             self._bump_sequence(number)
         stored = attrs.evolve(contact, number=number, version=1)
-        self._contacts[stored.id] = stored
-        self._by_number[number] = stored.id
-
-        def undo() -> None:
-            del self._contacts[stored.id]
-            del self._by_number[number]
-
-        self._record(undo)
+        self._put_contact(stored)
+        self._record(lambda: self._remove_contact(stored))
         return stored
+
+    def _index_keys(self, c: Contact) -> list[tuple[_Index, tuple[str, ...]]]:
+        stems = tuple(s for p in c.phones if (s := search_rules.switchboard_stem(p.e164)))
+        return [
+            (self._words, search_rules.name_words(c)),
+            (self._emails, search_rules.email_keys(c)),
+            (self._domains, search_rules.domain_keys(c)),
+            (self._phones, tuple(p.e164 for p in c.phones)),
+            (self._stems, stems if isinstance(c, Company) else ()),
+        ]
+
+    def _put_contact(self, c: Contact) -> None:
+        assert c.number is not None
+        self._contacts[c.id] = c
+        self._by_number[c.number] = c.id
+        for index, keys in self._index_keys(c):
+            index.add(keys, c.id)
+
+    def _remove_contact(self, c: Contact) -> None:
+        assert c.number is not None
+        del self._contacts[c.id]
+        del self._by_number[c.number]
+        for index, keys in self._index_keys(c):
+            index.remove(keys, c.id)
 
     def _allocate_number(self) -> str:
         while format_number(self._next_number) in self._by_number:
@@ -163,10 +234,12 @@ class MemoryStore:
                     reason=f"the stored contact is a {current.kind}",
                 )
             stored = attrs.evolve(contact, number=current.number, version=current.version + 1)
-            self._contacts[stored.id] = stored
+            self._remove_contact(current)
+            self._put_contact(stored)
 
             def undo() -> None:
-                self._contacts[current.id] = current
+                self._remove_contact(stored)
+                self._put_contact(current)
 
             self._record(undo)
             return stored
@@ -177,16 +250,8 @@ class MemoryStore:
             current = self.get_contact(contact_id)
             for aff_id in list(self._aff_by_contact.get(contact_id, ())):
                 self._delete_affiliation(aff_id)
-            del self._contacts[contact_id]
-            assert current.number is not None
-            del self._by_number[current.number]
-
-            def undo() -> None:
-                self._contacts[current.id] = current
-                assert current.number is not None
-                self._by_number[current.number] = current.id
-
-            self._record(undo)
+            self._remove_contact(current)
+            self._record(lambda: self._put_contact(current))
 
     def iter_contacts(self, *, include_archived: bool = True) -> Iterator[Contact]:
         """See :meth:`crmkit.store.Store.iter_contacts`."""
@@ -305,6 +370,55 @@ class MemoryStore:
             ids = list(self._aff_by_contact.get(contact_id, ()))
             items = [self._affiliations[i] for i in ids]
         return sort_affiliations(a for a in items if keep(a))
+
+    # -- search -------------------------------------------------------------
+    def search(self, query: search_rules.Query) -> list[Contact]:
+        """See :meth:`crmkit.store.Store.search`."""
+        self._check_open()
+        with self._lock:
+            ids = self._candidates(query)
+            if ids is None:
+                candidates: Iterable[Contact] = sorted(
+                    self._contacts.values(), key=search_rules.number_key
+                )
+            else:
+                candidates = [self._contacts[i] for i in ids]
+            return search_rules.select(candidates, query)
+
+    def _candidates(self, query: search_rules.Query) -> set[str] | None:
+        if query.mode == "all":
+            return None
+        if query.mode == "number":
+            found = self._by_number.get(query.value)
+            return {found} if found else set()
+        if query.mode == "email":
+            return set(self._emails.get(query.value))
+        if query.mode == "domain":
+            return set(self._domains.get(query.value))
+        if query.mode == "phone":
+            return set(self._phones.get(query.value))
+        result: set[str] | None = None
+        for word in sorted(query.words, key=len, reverse=True):
+            found_ids = self._words.prefixed(word)
+            result = found_ids if result is None else result & found_ids
+            if not result:
+                return set()
+        return result or set()
+
+    def find_by_phone(self, e164: str) -> list[Contact]:
+        """See :meth:`crmkit.store.Store.find_by_phone`."""
+        self._check_open()
+        with self._lock:
+            return [self._contacts[i] for i in self._phones.get(e164)]
+
+    def find_switchboards(self, e164: str) -> list[Contact]:
+        """See :meth:`crmkit.store.Store.find_switchboards`."""
+        self._check_open()
+        with self._lock:
+            ids: set[str] = set()
+            for prefix in search_rules.stem_prefixes(e164):
+                ids |= self._stems.get(prefix)
+            return [self._contacts[i] for i in ids]
 
     def close(self) -> None:
         """Forget everything; later calls raise :class:`crmkit.StoreError`."""

@@ -150,16 +150,18 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "store": ("store error: {detail}", "Speicherfehler: {detail}"),
     "store.unknown_scheme": (
-        "no store for the URL scheme {scheme!r}; known schemes: {known}{hint}",
-        "kein Speicher für das URL-Schema {scheme!r}; bekannt: {known}{hint}",
+        "no store for the URL scheme {scheme!r}; known schemes: {known}",
+        "kein Speicher für das URL-Schema {scheme!r}; bekannt: {known}",
+    ),
+    "store.unknown_scheme_install": (
+        "no store for the URL scheme {scheme!r}; install {distribution} for {scheme}:// "
+        "(known schemes now: {known})",
+        "kein Speicher für das URL-Schema {scheme!r}; für {scheme}:// bitte {distribution} "
+        "installieren (bekannt sind: {known})",
     ),
     "store.bad_url": (
         "{url!r} is not a store URL such as memory:// or sqlite:///crm.db",
         "{url!r} ist keine Speicher-URL wie memory:// oder sqlite:///crm.db",
-    ),
-    "store.install_hint": (
-        "install {distribution} for {scheme}://",
-        "für {scheme}:// bitte {distribution} installieren",
     ),
     "store.closed": ("the store is closed", "der Speicher ist geschlossen"),
     "store.not_crmkit": (

@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Final, Protocol, runtime_checkable
 
-import attrs
-
 from crmkit.ids import AffiliationId, ContactId
 from crmkit.model import Affiliation, Contact
+from crmkit.search import Query
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -37,18 +36,6 @@ CAPABILITIES: Final[frozenset[str]] = frozenset(
 def format_number(n: int) -> str:
     """The contact number for sequence value *n*: ``C00001`` (at least 5 digits)."""
     return f"C{n:05d}"
-
-
-@attrs.frozen(kw_only=True)
-class SearchQuery:
-    """A search as the stores receive it, already analysed by :mod:`crmkit.search`."""
-
-    text: str
-    kind: str | None = None
-    relationships: frozenset[str] = frozenset()
-    tags: frozenset[str] = frozenset()
-    include_archived: bool = False
-    limit: int = 50
 
 
 @runtime_checkable
@@ -138,6 +125,26 @@ class Store(Protocol):
         """The affiliations of a company, primary first, then by creation."""
         ...
 
+    def search(self, query: Query) -> list[Contact]:
+        """The contacts matching *query*, ranked and limited as :func:`crmkit.search.select` does.
+
+        A backend finds candidates with its own indexes (never a full scan for
+        the exact modes) and must return exactly what
+        ``crmkit.search.select(all_contacts, query)`` would.
+        """
+        ...
+
+    def find_by_phone(self, e164: str) -> list[Contact]:
+        """Contacts that have exactly this E.164 number (archived ones included)."""
+        ...
+
+    def find_switchboards(self, e164: str) -> list[Contact]:
+        """Companies with a switchboard number (ending in 0) whose stem starts *e164*.
+
+        See :func:`crmkit.search.switchboard_stem`; archived ones included.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections and files.  Further calls raise :class:`~crmkit.StoreError`."""
         ...
@@ -167,7 +174,6 @@ __all__ = [
     "KNOWN_DISTRIBUTIONS",
     "AffiliationId",
     "ContactId",
-    "SearchQuery",
     "Store",
     "StoreFactory",
     "format_number",

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -291,6 +291,241 @@ class StoreContract:
             s.count_contacts()
         with pytest.raises(StoreError):
             s.add_contact(sample_person())
+
+    # -- search and caller-id ---------------------------------------------------
+    @pytest.fixture
+    def people(self, store: Store) -> dict[str, Contact]:
+        """A small directory for the search tests, stored in *store*."""
+        made: dict[str, Contact] = {}
+
+        def add(key: str, contact: Contact) -> None:
+            made[key] = store.add_contact(contact)
+
+        add(
+            "muster",
+            Company(
+                name="Muster GmbH",
+                emails=["info@muster.de"],
+                phones=["+49 123 456-0"],
+                relationships={"customer"},
+                tags={"Branche-IT"},
+            ),
+        )
+        add(
+            "muster_kg",
+            Company(
+                name="Muster Bau GmbH & Co. KG",
+                relationships={"supplier"},
+                emails=["kontakt@muster-bau.de"],
+                tags={"Branche-IT"},
+            ),
+        )
+        add(
+            "max",
+            Person(
+                first_name="Max",
+                last_name="Mustermann",
+                emails=["max.mustermann@muster.de"],
+                phones=["0170 1234567"],
+                relationships={"customer"},
+            ),
+        )
+        add(
+            "mueller",
+            Person(
+                first_name="Jürgen",
+                last_name="Müller",
+                emails=["j.mueller@example.org"],
+                phones=["030 12345678"],
+            ),
+        )
+        add("mueller2", Person(first_name="Anna", last_name="Mueller", emails=["anna@MUSTER.de"]))
+        add("direct", Person(first_name="Erika", last_name="Direkt", phones=["+49 123 456-123"]))
+        add("old", Person(first_name="Otto", last_name="Müller", archived_at=T0))
+        add(
+            "groß",
+            Company(
+                name="Bäckerei Groß e.K.", relationships={"customer"}, phones=["+49 711 7819370"]
+            ),
+        )
+        return made
+
+    def _names(self, result: list[Contact]) -> list[str]:
+        return [c.display_name for c in result]
+
+    def _search(self, store: Store, text: str, **filters: Any) -> list[str]:
+        from crmkit.search import analyze, select
+
+        query = analyze(text, **filters)
+        result = store.search(query)
+        assert result == select(store.iter_contacts(), query)
+        return self._names(result)
+
+    def test_search_by_names_in_any_order(self, store: Store, people: dict[str, Contact]) -> None:
+        assert self._search(store, "Mustermann") == ["Max Mustermann"]
+        assert self._search(store, "max") == ["Max Mustermann"]
+        assert self._search(store, "Mustermann Max") == ["Max Mustermann"]
+        assert self._search(store, "max mustermann") == ["Max Mustermann"]
+
+    def test_search_folds_umlauts_and_case(self, store: Store, people: dict[str, Contact]) -> None:
+        expected = ["Jürgen Müller", "Anna Mueller"]
+        assert self._search(store, "Müller") == expected
+        assert self._search(store, "MÜLLER") == expected
+        assert self._search(store, "mueller") == expected
+        assert self._search(store, "juergen") == ["Jürgen Müller"]
+        assert self._search(store, "Groß") == ["Bäckerei Groß e.K."]
+        assert self._search(store, "gross") == ["Bäckerei Groß e.K."]
+
+    def test_search_companies_with_or_without_legal_form(
+        self, store: Store, people: dict[str, Contact]
+    ) -> None:
+        assert self._search(store, "Muster", kind="company") == [
+            "Muster GmbH",
+            "Muster Bau GmbH & Co. KG",
+        ]
+        assert self._search(store, "Muster GmbH")[0] == "Muster GmbH"
+        assert self._search(store, "Muster GmbH & Co. KG") == ["Muster Bau GmbH & Co. KG"]
+
+    def test_search_prefix_ranks_after_exact(
+        self, store: Store, people: dict[str, Contact]
+    ) -> None:
+        assert self._search(store, "Muste") == [
+            "Muster GmbH",
+            "Muster Bau GmbH & Co. KG",
+            "Max Mustermann",
+        ]
+        assert self._search(store, "Muster") == [
+            "Muster GmbH",
+            "Muster Bau GmbH & Co. KG",
+            "Max Mustermann",
+        ]
+        assert self._search(store, "Muster", limit=1) == ["Muster GmbH"]
+
+    def test_search_by_email_domain_number_and_phone(
+        self, store: Store, people: dict[str, Contact]
+    ) -> None:
+        assert self._search(store, "max.mustermann@muster.de") == ["Max Mustermann"]
+        assert self._search(store, "Max.Mustermann@MUSTER.DE") == ["Max Mustermann"]
+        domain = ["Muster GmbH", "Max Mustermann", "Anna Mueller"]
+        assert self._search(store, "@muster.de") == domain
+        assert self._search(store, "muster.de") == domain
+        assert self._search(store, people["max"].number or "") == ["Max Mustermann"]
+        assert self._search(store, (people["max"].number or "").lower()) == ["Max Mustermann"]
+        for text in ("0170 1234567", "+49 170 1234567", "0049-170-1234567", "+491701234567"):
+            assert self._search(store, text) == ["Max Mustermann"], text
+        assert self._search(store, "C99999") == []
+
+    def test_search_filters_combine(self, store: Store, people: dict[str, Contact]) -> None:
+        assert self._search(
+            store, "", kind="company", relationships={"customer"}, tags={"Branche-IT"}
+        ) == ["Muster GmbH"]
+        assert self._search(store, "", kind="company", tags="Branche-IT") == [
+            "Muster GmbH",
+            "Muster Bau GmbH & Co. KG",
+        ]
+        assert self._search(store, "muster", kind="person") == ["Max Mustermann"]
+        assert self._search(store, "", relationships="both", kind="company") == [
+            "Muster GmbH",
+            "Muster Bau GmbH & Co. KG",
+            "Bäckerei Groß e.K.",
+        ]
+
+    def test_search_leaves_out_archived_unless_asked(
+        self, store: Store, people: dict[str, Contact]
+    ) -> None:
+        assert "Otto Müller" not in self._search(store, "Müller")
+        assert "Otto Müller" in self._search(store, "Müller", include_archived=True)
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '"',
+            "'",
+            'Muster\\" OR 1=1 --',
+            "(",
+            ")",
+            "AND",
+            "OR",
+            "NOT",
+            "NEAR",
+            "Muster NEAR/2 Max",
+            "*",
+            "-",
+            "Mus*",
+            "-Muster",
+            "^Muster",
+            "Muster:",
+            "{a b}",
+            "😀",
+            "Muster 😀",
+            "\x00",
+            "\x00Muster",
+            "a" * 10_000,
+            "'; DROP TABLE contacts; --",
+            "%",
+            "_",
+            "[",
+            "C0000%",
+            "@",
+            "@@",
+            ".de",
+            "+",
+            "+49",
+            "((0))",
+            "\u202e",
+        ],
+    )
+    def test_search_is_safe_for_any_text(
+        self, store: Store, people: dict[str, Contact], text: str
+    ) -> None:
+        self._search(store, text)
+        self._search(store, text, kind="company", tags={text[:50] or "x"})
+        assert store.count_contacts() == len(people)
+
+    def test_search_agrees_with_select_for_random_text(
+        self, store: Store, people: dict[str, Contact]
+    ) -> None:
+        words = st.sampled_from(
+            [
+                "Muster",
+                "müll",
+                "MAX",
+                "gmbh",
+                "&",
+                "co",
+                "kg",
+                "e.K.",
+                "@muster.de",
+                "0170",
+                "C0000",
+                "Groß",
+                "OR",
+                "*",
+                '"',
+            ]
+        )
+        texts = st.one_of(st.text(max_size=40), st.lists(words, max_size=4).map(" ".join))
+
+        @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(text=texts)
+        def check(text: str) -> None:
+            self._search(store, text)
+
+        check()
+
+    def test_phone_lookup(self, store: Store, people: dict[str, Contact]) -> None:
+        from crmkit.search import phone_matches
+
+        def lookup(e164: str) -> list[tuple[str, str]]:
+            found = phone_matches(e164, store.find_by_phone(e164), store.find_switchboards(e164))
+            return [(m.contact.display_name, m.match) for m in found]
+
+        assert lookup("+491701234567") == [("Max Mustermann", "exact")]
+        assert lookup("+491234560") == [("Muster GmbH", "exact")]
+        assert lookup("+49123456123") == [("Erika Direkt", "exact")]
+        assert lookup("+49123456124") == [("Muster GmbH", "switchboard")]
+        assert lookup("+4971178193755") == [("Bäckerei Groß e.K.", "switchboard")]
+        assert lookup("+4989999999") == []
 
     # -- random operation sequences against the memory store -------------------
     def test_agrees_with_memory_store(self, store_factory: Callable[[], Store]) -> None:
