@@ -21,7 +21,7 @@ import crmkit
 from crmkit.crm import CRM
 from crmkit.errors import CrmkitError
 from crmkit.messages import Lang, render
-from crmkit.model import Company, Person
+from crmkit.model import Company, Contact, Person
 from crmkit.plugins import Hooks, make_plugin_manager
 from crmkit.sample import demo_dataset
 
@@ -222,6 +222,66 @@ def _print_companies(obj: Context, crm: CRM) -> None:
             "\n".join(people) or "—",
         )
     obj.console.print(table)
+
+
+def _contact_table(obj: Context, title: str, contacts: list[Contact], extra: list[str]) -> Table:
+    de = obj.lang == "de"
+    table = Table(title=title)
+    for column in ("Nr.", "Name", "Art" if de else "kind", "E-Mail", "Telefon" if de else "phone"):
+        table.add_column(column)
+    for i, contact in enumerate(contacts):
+        table.add_row(
+            contact.number or "",
+            contact.display_name + (f" [dim]({extra[i]})[/dim]" if extra and extra[i] else ""),
+            ("Person" if de else "person")
+            if contact.kind == "person"
+            else ("Firma" if de else "company"),
+            contact.primary_email or "—",
+            contact.phones[0].display if contact.phones else "—",
+        )
+    return table
+
+
+@main.command(name="search")
+@click.argument("text", required=False, default="")
+@click.option("--kind", type=click.Choice(["person", "company"]), default=None)
+@click.option("--relationship", "relationships", multiple=True, help="customer, supplier …")
+@click.option("--tag", "tags", multiple=True, help="Only contacts with this tag (repeatable).")
+@click.option("--archived", is_flag=True, help="Include archived contacts.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@pass_context
+def search_command(
+    obj: Context,
+    text: str,
+    kind: str | None,
+    relationships: tuple[str, ...],
+    tags: tuple[str, ...],
+    archived: bool,
+    limit: int,
+) -> None:
+    """Find contacts by name, number (C00001), e-mail, domain (@muster.de) or phone."""
+    with obj.crm() as crm:
+        found = crm.search(
+            text,
+            kind=kind,
+            relationships=relationships,
+            tags=tags,
+            include_archived=archived,
+            limit=limit,
+        )
+        obj.console.print(_contact_table(obj, f"{len(found)} × „{text}“", found, []))
+
+
+@main.command()
+@click.argument("number")
+@pass_context
+def lookup(obj: Context, number: str) -> None:
+    """Caller-id: who is behind a phone number (any format)?"""
+    with obj.crm() as crm:
+        matches = crm.lookup_phone(number)
+        label = "Zentrale" if obj.lang == "de" else "switchboard"
+        extra = [label if m.match == "switchboard" else "" for m in matches]
+        obj.console.print(_contact_table(obj, number, [m.contact for m in matches], extra))
 
 
 @main.command()

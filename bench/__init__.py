@@ -1,0 +1,1 @@
+"""crmkit benchmarks: ``python -m bench --help``.  Not part of the test run."""

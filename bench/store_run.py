@@ -1,0 +1,113 @@
+"""One store benchmark run in its own process (so peak memory is its own).
+
+``python -m bench.store_run --size 100000 --url sqlite:////tmp/b.db`` prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import crmkit
+from bench.data import convert_chunk, dataset, floor_chunk, read_chunks
+from crmkit.model import Contact
+
+CHUNK = 2_000
+
+
+def _pipelined(
+    pool: ProcessPoolExecutor, fn: Callable[[list[dict[str, str]]], Any], path: Path, window: int
+) -> Iterator[Any]:
+    """Results of *fn* over the file's chunks, in order, with a bounded number in flight."""
+    pending: deque[Future[Any]] = deque()
+    for chunk in read_chunks(path, CHUNK):
+        pending.append(pool.submit(fn, chunk))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    qs = statistics.quantiles(samples, n=100, method="inclusive")
+    return qs[49] * 1000, qs[94] * 1000
+
+
+def run(size: int, url: str, workers: int) -> dict[str, Any]:
+    path = dataset(size)
+    result: dict[str, Any] = {"size": size, "url": url.split("://")[0], "workers": workers}
+    with ProcessPoolExecutor(workers) as pool:
+        # Floor: phonenumbers + email-validator alone, same chunks, same pool.
+        t0 = time.perf_counter()
+        for _ in _pipelined(pool, floor_chunk, path, 2 * workers):
+            pass
+        result["floor_s"] = time.perf_counter() - t0
+
+        crm = crmkit.open(url)
+        t0 = time.perf_counter()
+        sample: list[Contact] = []
+        rng = random.Random(7)
+        for contacts in _pipelined(pool, convert_chunk, path, 2 * workers):
+            stored = crm.store.add_contacts(contacts)
+            if rng.random() < 0.2:
+                sample.extend(rng.sample(stored, 10))
+        result["import_s"] = time.perf_counter() - t0
+    result["import_per_s"] = size / result["import_s"]
+    result["ratio"] = result["import_s"] / result["floor_s"]
+    result.update(_lookups(crm, sample))
+    crm.close()
+    if url.startswith("sqlite:///"):
+        db = Path(url.removeprefix("sqlite:///"))
+        result["file_mb"] = sum(
+            p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file()
+        ) / 2**20
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def _lookups(crm: crmkit.CRM, sample: list[Contact]) -> dict[str, Any]:
+    rng = random.Random(11)
+    picks = rng.sample(sample, min(300, len(sample)))
+    cases: dict[str, Callable[[Contact], Any]] = {
+        "number": lambda c: crm.search(c.number or ""),
+        "email": lambda c: crm.search(c.emails[0].address),
+        "phone": lambda c: crm.lookup_phone(c.phones[0].e164),
+        "name": lambda c: crm.search(c.display_name),
+        "prefix": lambda c: crm.search(c.display_name.split()[-1][:4]),
+        "domain": lambda c: crm.search("@" + c.emails[0].domain),
+    }
+    out: dict[str, Any] = {}
+    for name, fn in cases.items():
+        for c in picks[:20]:
+            fn(c)  # warm up
+        times = []
+        for c in picks:
+            t0 = time.perf_counter()
+            found = fn(c)
+            times.append(time.perf_counter() - t0)
+            assert found, (name, c)
+        out[f"{name}_p50_ms"], out[f"{name}_p95_ms"] = _percentiles(times)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    print(json.dumps(run(args.size, args.url, args.workers)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,900 @@
+"""Tests of :mod:`crmkit.normalize`: tables of real-world inputs plus properties."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from typing import Any
+
+import email_validator
+import phonenumbers
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from crmkit import messages, normalize
+from crmkit.errors import Finding, ValidationError
+from crmkit.normalize import (
+    COUNTRY_CODES,
+    LEGAL_FORMS,
+    company_name,
+    country,
+    email,
+    fold,
+    koelner_phonetik,
+    multiline,
+    phone,
+    phone_display,
+    phone_is_assigned,
+    postal_code,
+    text,
+)
+
+
+def finding(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Finding:
+    """The single finding of the ValidationError that ``func(*args, **kwargs)`` raises."""
+    with pytest.raises(ValidationError) as info:
+        func(*args, **kwargs)
+    (only,) = info.value.findings
+    assert only.code in messages.codes(), only.code
+    assert str(info.value)  # the message renders
+    return only
+
+
+def returns_str_or_validation_error(func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Call *func*; it must return a ``str`` or raise a known ValidationError, nothing else."""
+    try:
+        result = func(*args, **kwargs)
+    except ValidationError as exc:
+        assert exc.findings
+        assert all(f.code in messages.codes() for f in exc.findings)
+    else:
+        assert isinstance(result, str | tuple)
+
+
+# --------------------------------------------------------------------------- phone
+
+GERMAN_NUMBERS = [
+    ("0170 1234567", "+491701234567"),
+    ("+49 (0)711 781937-30", "+4971178193730"),
+    ("030/12345678", "+493012345678"),
+    ("0049 30 1234567", "+49301234567"),
+    ("+49 123 456-123", "+49123456123"),
+    ("+49 123 456-0", "+491234560"),
+    ("+49 (0) 30 1234567", "+49301234567"),
+    ("+49(0)30 1234567", "+49301234567"),
+    ("+49 0711 78193730", "+4971178193730"),
+    ("(0)30 1234567", "+49301234567"),
+    ("0 30 1234567", "+49301234567"),
+    ("030 12 34 56 78", "+493012345678"),
+    ("030-123 456 78", "+493012345678"),
+    ("tel:+49-30-1234567", "+49301234567"),
+    ("TEL:030 1234567", "+49301234567"),
+    ("  0170 1234567\n", "+491701234567"),
+    ("030\u00a01234567", "+49301234567"),
+    ("030 \u2013 1234567", "+49301234567"),
+    ("0711\u202f781937\u201130", "+4971178193730"),
+    ("+49 30 ١٢٣٤٥٦٧", "+49301234567"),
+    ("+491701234567", "+491701234567"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), GERMAN_NUMBERS)
+def test_phone_german_inputs(raw: str, expected: str) -> None:
+    assert phone(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("+43 1 5134567", "DE", "+4315134567"),
+        ("0043 1 5134567", "DE", "+4315134567"),
+        ("+43 (0)1 5134567", "DE", "+4315134567"),
+        ("01 5134567", "AT", "+4315134567"),
+        ("0664 1234567", "AT", "+436641234567"),
+        ("+41 44 668 18 00", "DE", "+41446681800"),
+        ("+41 (0)44 668 18 00", "DE", "+41446681800"),
+        ("044 668 18 00", "CH", "+41446681800"),
+        ("044 668 18 00", "ch", "+41446681800"),
+        ("+44 (0)20 7946 0958", "DE", "+442079460958"),
+        # in Italy the 0 belongs to the number and must stay
+        ("+39 (0)6 12345678", "DE", "+390612345678"),
+        ("06 12345678", "IT", "+390612345678"),
+    ],
+)
+def test_phone_other_countries(raw: str, region: str, expected: str) -> None:
+    assert phone(raw, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "reason"),
+    [
+        ("abc", "phone.invalid", "contains letters"),
+        ("0800 FLOWERS", "phone.invalid", "contains letters"),
+        ("030 1234567 abc", "phone.invalid", "contains letters"),
+        ("030 1234567 ext. 12", "phone.invalid", "contains letters"),
+        ("030 1234567;ext=12", "phone.invalid", "contains letters"),
+        ("---", "phone.invalid", "no phone number found"),
+        ("+", "phone.invalid", "no phone number found"),
+        ("123", "phone.local_only", None),
+        ("1234567", "phone.local_only", None),
+        ("1701234567", "phone.local_only", None),
+        ("0170", "phone.impossible", "too short"),
+        ("+49 1", "phone.impossible", "too short"),
+        ("+49 (0) (0)30 1234567", "phone.impossible", "the area code must not start with 0"),
+        ("+49 30 12345678901234567890", "phone.impossible", "too long"),
+        ("+999 1234567", "phone.impossible", "unknown country code"),
+    ],
+)
+def test_phone_rejected(raw: str, code: str, reason: str | None) -> None:
+    found = finding(phone, raw)
+    assert found.field == "phone"
+    assert found.code == code
+    if code != "value.required":
+        assert found.params["value"] == raw
+    if reason is not None:
+        assert found.params["reason"] == reason
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\u00a0\t\n", "tel:"])
+def test_phone_blank_is_required(raw: str) -> None:
+    assert finding(phone, raw).code == "value.required"
+
+
+def test_phone_local_only_in_austria() -> None:
+    assert finding(phone, "5134567", "AT").code == "phone.local_only"
+
+
+def test_phone_without_trunk_prefix_elsewhere_is_accepted() -> None:
+    # only DE, AT, CH, LI insist on the trunk 0; US numbers are written without it
+    assert phone("(202) 555-0123", "US") == "+12025550123"
+
+
+def test_phone_non_str() -> None:
+    found = finding(phone, 1701234567, field="mobile")
+    assert found.field == "mobile"
+    assert found.code == "value.type"
+    assert dict(found.params) == {"expected": "str", "actual": "int"}
+
+
+def test_phone_too_long() -> None:
+    found = finding(phone, "0" * 65)
+    assert found.code == "value.too_long"
+    assert dict(found.params) == {"length": 65, "limit": 64}
+
+
+def test_phone_field_name_is_used() -> None:
+    assert finding(phone, "abc", field="fax").field == "fax"
+
+
+@pytest.mark.parametrize("region", ["XX", "", "de-DE", "001", None, 49])
+def test_phone_bad_region(region: Any) -> None:
+    found = finding(phone, "030 1234567", region)
+    assert found.field == "region"
+    assert found.code == "phone.region"
+    assert found.params["value"] == region
+
+
+def test_phone_possible_but_unassigned_is_returned() -> None:
+    e164 = phone("+49 123 456-0")
+    assert e164 == "+491234560"
+    assert phone_is_assigned(e164) is False
+
+
+@pytest.mark.parametrize(
+    "e164", ["+491701234567", "+4971178193730", "+493012345678", "+4315134567", "+41446681800"]
+)
+def test_phone_is_assigned(e164: str) -> None:
+    assert phone_is_assigned(e164) is True
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "0301234567", "+", "+999"])
+def test_phone_is_assigned_for_non_numbers(bad: str) -> None:
+    assert phone_is_assigned(bad) is False
+
+
+@pytest.mark.parametrize(
+    ("e164", "shown"),
+    [
+        ("+491701234567", "+49 170 1234567"),
+        ("+4971178193730", "+49 711 78193730"),
+        ("+493012345678", "+49 30 12345678"),
+        ("+41446681800", "+41 44 668 18 00"),
+    ],
+)
+def test_phone_display(e164: str, shown: str) -> None:
+    assert phone_display(e164) == shown
+
+
+def test_phone_display_rejects_non_numbers() -> None:
+    assert finding(phone_display, "abc").code == "phone.invalid"
+
+
+phone_like = st.from_regex(r"\A(tel:)?[+0(]{0,3}[0-9 ()/.\-]{0,24}\Z")
+regions = st.sampled_from(["DE", "AT", "CH", "US", "GB", "IT", "FR"])
+
+
+@given(st.one_of(st.text(max_size=80), phone_like), regions)
+@example("0170 1234567", "DE")
+@example("+49 (0)711 781937-30", "DE")
+@example("0", "DE")
+@example("00", "DE")
+@example("+0", "DE")
+@example("(0)", "DE")
+@example("tel:;phone-context=+49", "DE")
+def test_phone_only_raises_validation_error(raw: str, region: str) -> None:
+    returns_str_or_validation_error(phone, raw, region)
+
+
+@given(st.one_of(phone_like, st.text(max_size=30)), regions)
+@example("0170 1234567", "DE")
+@example("+49 123 456-0", "DE")
+@example("+39 (0)6 12345678", "DE")
+@example("06 12345678", "IT")
+def test_phone_is_idempotent(raw: str, region: str) -> None:
+    try:
+        first = phone(raw, region)
+    except ValidationError:
+        return
+    assert first.startswith("+")
+    assert first[1:].isdigit()
+    assert phone(first) == first
+    assert phone(first, region) == first
+    assert phone_display(first).startswith("+")
+    assert isinstance(phone_is_assigned(first), bool)
+
+
+# --------------------------------------------------------------------------- e-mail
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("max.mustermann@example.com", "max.mustermann@example.com"),
+        ("  max@example.com \n", "max@example.com"),
+        ("\u00a0max@example.com\u00a0", "max@example.com"),
+        ("Max.Mustermann@EXAMPLE.COM", "Max.Mustermann@example.com"),
+        ("max@Example.De", "max@example.de"),
+        # role names are lower-cased by email-validator
+        ("Info@EXAMPLE.COM", "info@example.com"),
+        # IDN: stored in Unicode form, whatever form came in
+        ("info@müller.de", "info@müller.de"),
+        ("info@MÜLLER.DE", "info@müller.de"),
+        ("info@xn--mller-kva.de", "info@müller.de"),
+        ("jürgen@müller.de", "jürgen@müller.de"),
+        ("a+tag@sub.example.org", "a+tag@sub.example.org"),
+    ],
+)
+def test_email_valid(raw: str, expected: str) -> None:
+    assert email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "plainaddress",
+        "a@b",
+        "a@localhost",
+        "@example.com",
+        "max@",
+        "max@@example.com",
+        "max..mustermann@example.com",
+        "max mustermann@example.com",
+        "Max <max@example.com>",
+        '"max"@example.com',
+        "max@[127.0.0.1]",
+        "max@example.com.",
+        "max@example.invalid",
+    ],
+)
+def test_email_invalid(raw: str) -> None:
+    found = finding(email, raw)
+    assert found.field == "email"
+    assert found.code == "email.invalid"
+    assert found.params["value"] == raw.strip()
+    assert found.params["reason"]
+
+
+@pytest.mark.parametrize("raw", ["", "  ", "\u00a0\n"])
+def test_email_blank(raw: str) -> None:
+    assert finding(email, raw).code == "value.required"
+
+
+def test_email_non_str() -> None:
+    found = finding(email, b"max@example.com", field="emails.0")
+    assert found.field == "emails.0"
+    assert found.code == "value.type"
+    assert found.params["actual"] == "bytes"
+
+
+def test_email_too_long() -> None:
+    found = finding(email, "a" * 250 + "@x.de")
+    assert found.code == "value.too_long"
+    assert found.params["limit"] == 254
+
+
+def test_email_undeliverable(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake(address: str, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        raise email_validator.EmailUndeliverableError("The domain name x.de does not exist.")
+
+    monkeypatch.setattr(email_validator, "validate_email", fake)
+    found = finding(email, "max@x.de", check_deliverability=True)
+    assert found.code == "email.undeliverable"
+    assert found.params["reason"] == "The domain name x.de does not exist."
+    assert seen["check_deliverability"] is True
+
+
+def test_email_does_not_check_dns_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    real = email_validator.validate_email
+
+    def spy(address: str, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return real(address, **kwargs)
+
+    monkeypatch.setattr(email_validator, "validate_email", spy)
+    assert email("max@example.com") == "max@example.com"
+    assert seen["check_deliverability"] is False
+
+
+@pytest.mark.parametrize("error", [UnicodeError("bad"), IndexError(0), ValueError("odd")])
+def test_email_library_surprises_become_invalid(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    def broken(address: str, **kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(email_validator, "validate_email", broken)
+    assert finding(email, "max@example.com").code == "email.invalid"
+
+
+@given(st.text(max_size=80))
+@example("info@müller.de")
+@example("jürgen@MÜLLER.DE")
+@example("a@xn--")
+@example("a@xn--zz.de")
+@example("a@\u0300.de")
+@example("\u0300@x.de")
+@example("a@ß.de")
+@example("a@x.de\u200d")
+def test_email_only_raises_validation_error(raw: str) -> None:
+    returns_str_or_validation_error(email, raw)
+
+
+@given(st.one_of(st.emails(), st.text(max_size=40)))
+@example("Info@EXAMPLE.COM")
+@example("info@MÜLLER.DE")
+@example("info@xn--mller-kva.de")
+@example("a@faß.de")
+def test_email_is_idempotent(raw: str) -> None:
+    try:
+        first = email(raw)
+    except ValidationError:
+        return
+    assert email(first) == first
+    assert first.rpartition("@")[2] == first.rpartition("@")[2].lower()
+
+
+# --------------------------------------------------------------------------- text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Müller", "Müller"),
+        ("  Max   Mustermann  ", "Max Mustermann"),
+        ("Max\tMustermann", "Max Mustermann"),
+        ("Max\nMustermann\r\n", "Max Mustermann"),
+        ("Max\u00a0Mustermann", "Max Mustermann"),
+        ("Max\u2028Mustermann", "Max Mustermann"),
+        ("Mu\u0308ller", "Müller"),  # decomposed → NFC
+        ("", ""),
+        (" \t\n ", ""),
+    ],
+)
+def test_text(raw: str, expected: str) -> None:
+    assert text(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["a\x00b", "\x07", "Max\x1bMustermann", "a\x7fb", "a\x1cb"])
+def test_text_rejects_control_characters(raw: str) -> None:
+    found = finding(text, raw, field="last_name")
+    assert found.field == "last_name"
+    assert found.code == "value.control_characters"
+
+
+def test_text_rejects_lone_surrogates() -> None:
+    assert finding(text, "a\ud800b").code == "value.invalid"
+
+
+def test_text_max_length_counts_normalised_text() -> None:
+    assert text("  ab  ", max_length=2) == "ab"
+    found = finding(text, "abc", max_length=2)
+    assert found.code == "value.too_long"
+    assert dict(found.params) == {"length": 3, "limit": 2}
+
+
+def test_text_non_str() -> None:
+    assert finding(text, None).code == "value.type"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("line 1\r\nline 2", "line 1\nline 2"),
+        ("line 1\rline 2", "line 1\nline 2"),
+        ("line 1\vline 2", "line 1\nline 2"),  # Word's manual line break
+        ("line 1   \nline 2\t", "line 1\nline 2"),
+        ("\n\n  \nline 1\n\n\nline 2\n \n", "line 1\n\n\nline 2"),
+        ("  indented\n\ttabbed", "  indented\n\ttabbed"),
+        ("Mu\u0308ller", "Müller"),
+        ("", ""),
+        (" \n\r\n\t", ""),
+    ],
+)
+def test_multiline(raw: str, expected: str) -> None:
+    assert multiline(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["a\x00b", "a\x1b[31mred", "\x08"])
+def test_multiline_rejects_control_characters(raw: str) -> None:
+    found = finding(multiline, raw)
+    assert found.field == "notes"
+    assert found.code == "value.control_characters"
+
+
+def test_multiline_max_length() -> None:
+    assert finding(multiline, "ab\ncd", max_length=4).code == "value.too_long"
+
+
+@given(st.text())
+@example("Mu\u0308ller \u00a0 Jürgen")
+@example("a \u0301")
+@example("\u1100\u1161 \u11a8")
+def test_text_is_idempotent(raw: str) -> None:
+    try:
+        once = text(raw)
+    except ValidationError as exc:
+        assert exc.findings[0].code in {"value.control_characters", "value.invalid"}
+        return
+    assert text(once) == once
+    assert once == once.strip()
+    assert "  " not in once
+
+
+@given(st.text())
+@example("\r\n a  \r\n\r\n b\r\n\n")
+@example("a\r\r\nb")
+def test_multiline_is_idempotent(raw: str) -> None:
+    try:
+        once = multiline(raw)
+    except ValidationError:
+        return
+    assert multiline(once) == once
+    assert "\r" not in once
+
+
+# --------------------------------------------------------------------------- fold
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Müller", "mueller"),
+        ("Mueller", "mueller"),
+        ("MÜLLER", "mueller"),
+        ("Mu\u0308ller", "mueller"),
+        ("Muller", "muller"),
+        ("Straße", "strasse"),
+        ("STRASSE", "strasse"),
+        ("STRAẞE", "strasse"),
+        ("  Jürgen-Peter ", "juergen peter"),
+        ("Öztürk", "oeztuerk"),
+        ("Ärzte", "aerzte"),
+        ("José García", "jose garcia"),
+        ("François", "francois"),
+        ("Søren Kierkegaard", "soren kierkegaard"),
+        ("Łukasz Wałęsa", "lukasz walesa"),
+        ("Æbelø", "aebelo"),
+        ("Cœur", "coeur"),
+        ("Þór", "thor"),
+        ("İstanbul", "istanbul"),
+        ("ﬁsch", "fisch"),
+        ("Dr. med. Hans-Jürgen O'Neill", "dr med hans juergen o neill"),
+        ("Firma 4711 GmbH & Co. KG", "firma 4711 gmbh co kg"),
+        ("\t\n", ""),
+        ("", ""),
+        ("---", ""),
+    ],
+)
+def test_fold(raw: str, expected: str) -> None:
+    assert fold(raw) == expected
+
+
+@given(st.text())
+@example("Müller")
+@example("Mu\u0308ller")
+@example("ǅ")
+@example("\u1100\u1161")
+@example("ŉ")
+@example("Ⅻ")
+@example("ΐ")
+def test_fold_is_idempotent_and_clean(raw: str) -> None:
+    once = fold(raw)
+    assert fold(once) == once
+    assert once == once.strip()
+    assert "  " not in once
+    assert all(ch == " " or ch.isalnum() or ch.isalpha() or ch.isdigit() for ch in once)
+
+
+german = st.text(alphabet=string.ascii_letters + "äöüÄÖÜß -'.")
+
+
+@given(german)
+@example("Straße")
+def test_fold_ignores_case(raw: str) -> None:
+    assert fold(raw) == fold(raw.upper()) == fold(raw.lower())
+
+
+# --------------------------------------------------------------------------- company names
+
+LEGAL_FORM_VARIANTS: dict[str, list[str]] = {
+    "GmbH & Co. KGaA": ["GmbH & Co. KGaA", "GmbH & Co KG aA", "GmbH & Co. KG a.A."],
+    "GmbH & Co. KG": [
+        "GmbH & Co. KG",
+        "GmbH & Co KG",
+        "GmbH&Co.KG",
+        "GmbH und Co. KG",
+        "GmbH u. Co. KG",
+        "GmbH + Co. KG",
+        "GmbH & Cie. KG",
+        "gmbh & co. kg",
+        "G.m.b.H. & Co. K.G.",
+        "GmbH & Co., KG",
+        "Gesellschaft mit beschränkter Haftung & Co. Kommanditgesellschaft",
+    ],
+    "UG (haftungsbeschränkt) & Co. KG": [
+        "UG (haftungsbeschränkt) & Co. KG",
+        "UG (haftungsbeschraenkt) & Co KG",
+        "UG & Co. KG",
+    ],
+    "AG & Co. KGaA": ["AG & Co. KGaA"],
+    "AG & Co. KG": ["AG & Co. KG", "AG & Co KG"],
+    "SE & Co. KGaA": ["SE & Co. KGaA"],
+    "SE & Co. KG": ["SE & Co. KG"],
+    "gGmbH": ["gGmbH", "g.GmbH", "gemeinnützige GmbH", "gemeinnuetzige GmbH"],
+    "GmbH": [
+        "GmbH",
+        "GMBH",
+        "gmbh",
+        "G.m.b.H.",
+        "Ges.m.b.H.",
+        "GesmbH",
+        "Ges. mbH",
+        "Gesellschaft mbH",
+        "Gesellschaft m.b.H.",
+        "Gesellschaft mit beschränkter Haftung",
+        "Gesellschaft mit beschraenkter Haftung",
+    ],
+    "mbH": ["mbH", "m.b.H.", "mit beschränkter Haftung"],
+    "gUG (haftungsbeschränkt)": [
+        "gUG",
+        "gUG (haftungsbeschränkt)",
+        "gemeinnützige UG (haftungsbeschränkt)",
+    ],
+    "UG (haftungsbeschränkt)": [
+        "UG (haftungsbeschränkt)",
+        "UG (haftungsbeschraenkt)",
+        "UG (Haftungsbeschränkt)",
+        "UG haftungsbeschränkt",
+        "UG (haftungsbeschr.)",
+        "UG",
+        "Unternehmergesellschaft (haftungsbeschränkt)",
+    ],
+    "KGaA": ["KGaA", "KG aA", "KG a.A.", "Kommanditgesellschaft auf Aktien"],
+    "KG": ["KG", "K.G.", "kg", "Kommanditgesellschaft"],
+    "AG": ["AG", "A.G.", "ag", "Aktiengesellschaft"],
+    "SE": ["SE", "S.E."],
+    "OHG": ["OHG", "oHG", "o.H.G.", "offene Handelsgesellschaft"],
+    "GbR": ["GbR", "GBR", "G.b.R.", "Gesellschaft bürgerlichen Rechts"],
+    "e.V.": ["e.V.", "eV", "e. V.", "E.V.", "eingetragener Verein"],
+    "eG": ["eG", "e.G.", "EG", "eingetragene Genossenschaft"],
+    "e.K.": [
+        "e.K.",
+        "e. K.",
+        "eK",
+        "e.Kfm.",
+        "e.Kfr.",
+        "eingetragener Kaufmann",
+        "eingetragene Kauffrau",
+    ],
+    "PartG mbB": [
+        "PartG mbB",
+        "PartG m.b.B.",
+        "Partnerschaftsgesellschaft mbB",
+        "Partnerschaftsgesellschaft mit beschränkter Berufshaftung",
+    ],
+    "PartG": ["PartG", "Partnerschaftsgesellschaft"],
+    "Ltd": ["Ltd", "Ltd.", "LTD", "Limited"],
+    "Inc": ["Inc", "Inc.", "INC.", "Incorporated"],
+    "LLC": ["LLC", "L.L.C.", "llc"],
+    "S.à r.l.": ["S.à r.l.", "Sarl", "SARL", "S.a r.l.", "S.à.r.l."],
+    "S.A.": ["S.A.", "SA", "S.A"],
+    "B.V.": ["B.V.", "BV", "B. V."],
+}
+
+FORM_CASES = [
+    (form, variant) for form, variants in LEGAL_FORM_VARIANTS.items() for variant in variants
+]
+
+
+def test_legal_form_table_covers_every_form() -> None:
+    assert set(LEGAL_FORM_VARIANTS) == set(LEGAL_FORMS)
+    assert all(form in LEGAL_FORM_VARIANTS[form] for form in LEGAL_FORMS)
+
+
+@pytest.mark.parametrize(("form", "variant"), FORM_CASES)
+def test_company_name_legal_forms(form: str, variant: str) -> None:
+    assert company_name(f"Muster {variant}") == ("Muster", form)
+    assert company_name(f"Müller & Söhne, {variant}") == ("Müller & Söhne", form)
+    assert company_name(f"  Alpha   Beta\t{variant}  ") == ("Alpha Beta", form)
+
+
+@pytest.mark.parametrize(("form", "variant"), FORM_CASES)
+def test_company_name_form_alone_is_not_split(form: str, variant: str) -> None:
+    assert company_name(variant) == (text(variant), None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Muster GmbH & Co. KG", ("Muster", "GmbH & Co. KG")),
+        ("Muster Gesellschaft mbH", ("Muster", "GmbH")),
+        ("Muster Verwaltungsgesellschaft mbH", ("Muster Verwaltungsgesellschaft", "mbH")),
+        ("Muster AG", ("Muster", "AG")),
+        ("AG Muster", ("AG Muster", None)),
+        ("Muster, Inc.", ("Muster", "Inc")),
+        ("Muster GmbH.", ("Muster", "GmbH")),
+        ("Muster gGmbH", ("Muster", "gGmbH")),
+        ("Muster & Co. KG", ("Muster & Co.", "KG")),
+        ("Muster Ltd. & Co. KG", ("Muster Ltd. & Co.", "KG")),
+        ("Muster AG GmbH", ("Muster AG", "GmbH")),
+        ("Muster GmbH i.L.", ("Muster GmbH i.L.", None)),
+        ("Muster-AG", ("Muster-AG", None)),
+        ("Agentur Muster", ("Agentur Muster", None)),
+        ("Casa Muster", ("Casa Muster", None)),
+        ("Muster Agentur", ("Muster Agentur", None)),
+        ("Mu\u0308ller  GmbH", ("Müller", "GmbH")),
+        ("GmbH", ("GmbH", None)),
+        ("GmbH & Co. KG", ("GmbH & Co. KG", None)),
+        (", GmbH", (", GmbH", None)),
+    ],
+)
+def test_company_name(raw: str, expected: tuple[str, str | None]) -> None:
+    assert company_name(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   "])
+def test_company_name_blank(raw: str) -> None:
+    assert finding(company_name, raw).code == "value.required"
+
+
+def test_company_name_control_characters() -> None:
+    assert finding(company_name, "Muster\x00 GmbH").code == "value.control_characters"
+
+
+legal_form_variants = st.sampled_from([variant for _, variant in FORM_CASES])
+company_names = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda base, sep, form: f"{base}{sep}{form}",
+        st.text(max_size=20),
+        st.sampled_from([" ", ", ", ",", "  ", " , "]),
+        legal_form_variants,
+    ),
+    st.builds(
+        lambda parts: " ".join(parts),
+        st.lists(
+            st.one_of(legal_form_variants, st.sampled_from(["Muster", "&", "Co.", ","])), max_size=5
+        ),
+    ),
+)
+
+
+@given(company_names)
+@example("Muster GmbH & Co. KG")
+@example("Muster GmbH & Co., KG")
+@example("Muster Gesellschaft, mbH")
+@example("Muster gemeinnützige, GmbH")
+@example("Muster Kommanditgesellschaft auf, Aktien")
+def test_company_name_resplit_is_stable(raw: str) -> None:
+    try:
+        base, form = company_name(raw)
+    except ValidationError as exc:
+        assert exc.findings[0].code in {
+            "value.required",
+            "value.control_characters",
+            "value.invalid",
+        }
+        return
+    assert base
+    assert text(base) == base
+    if form is None:
+        assert base == text(raw)
+        assert company_name(base) == (base, None)
+    else:
+        assert form in LEGAL_FORMS
+        assert not base.endswith((",", " "))
+        assert company_name(f"{base} {form}") == (base, form)
+        assert company_name(f"{base}, {form}") == (base, form)
+
+
+# --------------------------------------------------------------------------- country
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("DE", "DE"),
+        ("de", "DE"),
+        (" de ", "DE"),
+        ("Deutschland", "DE"),
+        ("DEUTSCHLAND", "DE"),
+        ("Germany", "DE"),
+        ("Bundesrepublik Deutschland", "DE"),
+        ("D", "DE"),
+        ("DEU", "DE"),
+        ("Österreich", "AT"),
+        ("Oesterreich", "AT"),
+        ("Austria", "AT"),
+        ("A", "AT"),
+        ("AT", "AT"),
+        ("Schweiz", "CH"),
+        ("Switzerland", "CH"),
+        ("CH", "CH"),
+        ("FL", "LI"),
+        ("Frankreich", "FR"),
+        ("UK", "GB"),
+        ("United Kingdom", "GB"),
+        ("USA", "US"),
+        ("nl", "NL"),
+        ("XK", "XK"),
+        ("AQ", "AQ"),
+    ],
+)
+def test_country(raw: str, expected: str) -> None:
+    assert country(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["XX", "Germania", "Deutsch land", "ZZ", "AC", "001", "E"])
+def test_country_invalid(raw: str) -> None:
+    found = finding(country, raw)
+    assert found.field == "country"
+    assert found.code == "country.invalid"
+    assert found.params["value"] == raw.strip()
+
+
+def test_country_blank_and_type() -> None:
+    assert finding(country, " ").code == "value.required"
+    assert finding(country, 49).code == "value.type"
+
+
+def test_country_codes() -> None:
+    assert len(COUNTRY_CODES) == 250  # the 249 ISO 3166-1 codes plus XK
+    assert {"DE", "AT", "CH", "LI", "LU"} <= COUNTRY_CODES
+    assert all(len(code) == 2 and code.isupper() for code in COUNTRY_CODES)
+
+
+@given(st.text(max_size=30))
+@example("Österreich")
+def test_country_only_raises_validation_error(raw: str) -> None:
+    returns_str_or_validation_error(country, raw)
+    try:
+        code = country(raw)
+    except ValidationError:
+        return
+    assert code in COUNTRY_CODES
+    assert country(code) == code
+
+
+# --------------------------------------------------------------------------- postal codes
+
+
+@pytest.mark.parametrize(
+    ("raw", "land", "expected"),
+    [
+        ("70173", "DE", "70173"),
+        (" 70173 ", "DE", "70173"),
+        ("01067", "DE", "01067"),
+        ("D-70173", "DE", "70173"),
+        ("D 70173", "DE", "70173"),
+        ("d-70173", "DE", "70173"),
+        ("DE-70173", "DE", "70173"),
+        ("D70173", "DE", "70173"),
+        ("70173", "Deutschland", "70173"),
+        ("1010", "AT", "1010"),
+        ("A-1010", "AT", "1010"),
+        ("8001", "CH", "8001"),
+        ("CH-8001", "CH", "8001"),
+        ("9490", "LI", "9490"),
+        ("sw1a  1aa", "GB", "SW1A 1AA"),
+        ("1012 ab", "NL", "1012 AB"),
+        ("75008", "FR", "75008"),
+        ("00-950", "PL", "00-950"),
+    ],
+)
+def test_postal_code(raw: str, land: str, expected: str) -> None:
+    assert postal_code(raw, land) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "land"),
+    [
+        ("7017", "DE"),
+        ("701734", "DE"),
+        ("7017a", "DE"),
+        ("A-70173", "DE"),
+        ("７０１７３", "DE"),
+        ("10100", "AT"),
+        ("D-1010", "AT"),
+        ("800", "CH"),
+        ("1234567890123", "GB"),
+        ("SW1A/1AA", "GB"),
+        ("-", "NL"),
+    ],
+)
+def test_postal_code_invalid(raw: str, land: str) -> None:
+    found = finding(postal_code, raw, land)
+    assert found.field == "postal_code"
+    assert found.code == "postal_code.invalid"
+    assert found.params["value"] == raw
+    assert found.params["country"] == land
+
+
+def test_postal_code_bad_country() -> None:
+    found = finding(postal_code, "70173", "Neverland")
+    assert found.field == "country"
+    assert found.code == "country.invalid"
+
+
+def test_postal_code_blank_and_type() -> None:
+    assert finding(postal_code, "  ").code == "value.required"
+    assert finding(postal_code, 70173).code == "value.type"
+
+
+@given(st.text(max_size=20), st.sampled_from(["DE", "AT", "CH", "LI", "GB", "NL", "US"]))
+@example("D-70173", "DE")
+def test_postal_code_only_raises_validation_error(raw: str, land: str) -> None:
+    returns_str_or_validation_error(postal_code, raw, land)
+    try:
+        once = postal_code(raw, land)
+    except ValidationError:
+        return
+    assert postal_code(once, land) == once
+
+
+# --------------------------------------------------------------------------- never crash
+
+
+@given(st.text())
+@example("Müller-Lüdenscheidt")
+@example("\x00")
+def test_total_functions_never_raise(raw: str) -> None:
+    assert isinstance(fold(raw), str)
+    assert isinstance(koelner_phonetik(raw), str)
+
+
+@given(st.text(max_size=60))
+@example("Muster GmbH & Co. KG")
+def test_validating_functions_raise_only_validation_errors(raw: str) -> None:
+    for func in (text, multiline, company_name, country, postal_code, email, phone):
+        returns_str_or_validation_error(func, raw)
+
+
+def test_module_exports() -> None:
+    for name in normalize.__all__:
+        assert hasattr(normalize, name), name
+    assert phonenumbers.SUPPORTED_REGIONS  # the library the module builds on is there
