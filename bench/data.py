@@ -62,7 +62,11 @@ def convert_chunk(rows: list[dict[str, str]]) -> list[Contact]:
 
 
 def floor_chunk(rows: list[dict[str, str]]) -> int:
-    """Only what phonenumbers and email-validator need for the same rows."""
+    """Only what phonenumbers and email-validator need for the same rows.
+
+    Parse, possible and valid (in an assigned range), format as E.164; e-mail
+    syntax without DNS — the checks every imported contact must pass.
+    """
     import email_validator
     import phonenumbers
 
@@ -70,6 +74,7 @@ def floor_chunk(rows: list[dict[str, str]]) -> int:
     for r in rows:
         parsed = phonenumbers.parse(r["phone"], "DE")
         phonenumbers.is_possible_number(parsed)
+        phonenumbers.is_valid_number(parsed)
         phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         email_validator.validate_email(r["email"], check_deliverability=False)
         n += 1

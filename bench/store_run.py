@@ -68,9 +68,9 @@ def run(size: int, url: str, workers: int) -> dict[str, Any]:
     crm.close()
     if url.startswith("sqlite:///"):
         db = Path(url.removeprefix("sqlite:///"))
-        result["file_mb"] = sum(
-            p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file()
-        ) / 2**20
+        result["file_mb"] = (
+            sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file()) / 2**20
+        )
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 

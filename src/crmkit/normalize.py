@@ -49,6 +49,7 @@ __all__ = [
     "phone",
     "phone_display",
     "phone_is_assigned",
+    "phone_kind",
     "postal_code",
     "text",
 ]
@@ -74,9 +75,16 @@ def _check_length(value: str, field: str, limit: int | None) -> None:
 _WHITESPACE_CONTROLS: Final = frozenset("\t\n\v\f\r\x85")
 
 
+#: Any control character (Cc) or surrogate (Cs): the fast pre-check of
+#: :func:`_check_characters`, which looks closer only when this matches.
+_SUSPECT_RE: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _check_characters(value: str, field: str, allowed_controls: frozenset[str]) -> None:
     """Reject control characters (Unicode ``Cc``) outside *allowed_controls*
     and unpaired surrogates (``Cs``), which no storage encoding accepts."""
+    if _SUSPECT_RE.search(value) is None:
+        return
     for ch in value:
         category = unicodedata.category(ch)
         if category == "Cc" and ch not in allowed_controls:
@@ -134,7 +142,7 @@ def _clean_phone_text(value: str) -> str:
     return cleaned
 
 
-def phone(text: str, region: str = "DE", *, field: str = "phone") -> str:
+def _phone(text: str, region: str, field: str) -> tuple[str, int]:
     """The phone number in *text* in E.164 form, read as dialled in *region*.
 
     Accepts the usual ways of writing numbers: national (``030/12345678``),
@@ -160,10 +168,7 @@ def phone(text: str, region: str = "DE", *, field: str = "phone") -> str:
     * ``phone.impossible`` (with a ``reason`` such as ``"too short"``) when the
       number cannot exist at all (``0170``).
 
-    >>> phone("+49 (0)711 781937-30")
-    '+4971178193730'
-    >>> phone("01 51 34 56 78", region="AT")
-    '+43151345678'
+    Returns the E.164 string and phonenumbers' number type.
     """
     value = _require_str(text, field)
     code = _region(region)
@@ -200,9 +205,57 @@ def phone(text: str, region: str = "DE", *, field: str = "phone") -> str:
         and not phonenumbers.normalize_digits_only(cleaned).startswith("0")
     ):
         raise ValidationError.single(field, "phone.local_only", value=value)
-    if not phonenumbers.is_valid_number(number):
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:  # not valid: in no assigned range
         _reject_kept_trunk_prefix(number, value, field)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), kind
+
+
+def phone(text: str, region: str = "DE", *, field: str = "phone") -> str:
+    """The phone number in *text* in E.164 form, read as dialled in *region*.
+
+    See :func:`phone_kind` for the rules and errors; this returns only the
+    E.164 string.
+
+    >>> phone("+49 (0)711 781937-30")
+    '+4971178193730'
+    >>> phone("01 51 34 56 78", region="AT")
+    '+43151345678'
+    """
+    return _phone(text, region, field)[0]
+
+
+#: Names :func:`phone_kind` gives to phonenumbers' number types.
+_KIND_NAMES: Final[dict[int, str]] = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.FIXED_LINE: "fixed_line",
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "toll_free",
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    phonenumbers.PhoneNumberType.SHARED_COST: "shared_cost",
+    phonenumbers.PhoneNumberType.VOIP: "voip",
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: "personal_number",
+    phonenumbers.PhoneNumberType.PAGER: "pager",
+    phonenumbers.PhoneNumberType.UAN: "uan",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "voicemail",
+    phonenumbers.PhoneNumberType.UNKNOWN: "unassigned",
+}
+
+
+def phone_kind(text: str, region: str = "DE", *, field: str = "phone") -> tuple[str, str]:
+    """The E.164 form of the number in *text* and what kind of line it is.
+
+    The kind is ``"mobile"``, ``"fixed_line"``, ``"voip"``, ``"toll_free"`` …
+    or ``"unassigned"`` for a possible number in no assigned range.  Parses
+    once, so it costs the same as :func:`phone`.
+
+    >>> phone_kind("0170 1234567")
+    ('+491701234567', 'mobile')
+    >>> phone_kind("+49 123 456-0")
+    ('+491234560', 'unassigned')
+    """
+    e164, kind = _phone(text, region, field)
+    return e164, _KIND_NAMES.get(kind, "unassigned")
 
 
 def _reject_kept_trunk_prefix(number: phonenumbers.PhoneNumber, value: str, field: str) -> None:

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Final
 
 import attrs
-import phonenumbers
 
 from crmkit import normalize
 from crmkit.errors import Finding, ValidationError
@@ -110,10 +109,27 @@ class EmailAddress:
         return self.address
 
 
+#: E.164 strings already known to be canonical: a bounded memo of a pure
+#: function, so that ``attrs.evolve`` and store loads don't parse them again.
+_KNOWN_E164: dict[str, None] = {}
+_KNOWN_E164_MAX: Final = 200_000
+
+
+def _remember_e164(e164: str) -> None:
+    if len(_KNOWN_E164) >= _KNOWN_E164_MAX:
+        _KNOWN_E164.clear()
+    _KNOWN_E164[e164] = None
+
+
 def _phone_e164(value: object) -> str:
     if not isinstance(value, str):
         raise _convert.type_error("e164", "str", value)
-    return normalize.phone(value, field="e164")
+    if value in _KNOWN_E164:
+        return value
+    result = normalize.phone(value, field="e164")
+    if result == value:
+        _remember_e164(result)
+    return result
 
 
 def _phone_label(value: object) -> str:
@@ -144,9 +160,10 @@ class PhoneNumber:
     @classmethod
     def parse(cls, text: str, *, label: str | None = None, region: str = "DE") -> PhoneNumber:
         """Parse user input such as ``"0170 1234567"`` (default region ``DE``)."""
-        e164 = normalize.phone(text, region, field="e164")
+        e164, kind = normalize.phone_kind(text, region, field="e164")
+        _remember_e164(e164)
         if label is None:
-            label = "mobile" if _is_mobile(e164) else "office"
+            label = "mobile" if kind == "mobile" else "office"
         return cls(e164=e164, label=label, raw=text.strip()[:80] if isinstance(text, str) else "")
 
     @property
@@ -169,15 +186,6 @@ class PhoneNumber:
 
     def __str__(self) -> str:
         return self.e164
-
-
-def _is_mobile(e164: str) -> bool:
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return False
-    kind = phonenumbers.number_type(parsed)
-    return kind in (phonenumbers.PhoneNumberType.MOBILE,)
 
 
 def _street(value: object) -> str:
