@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from crmkit.auth import Authorizer, default_policy
 from crmkit.errors import Finding
 from crmkit.hookspecs import hookimpl
 from crmkit.memory import open_memory_store
@@ -19,6 +20,12 @@ from crmkit.store import StoreFactory
 def crmkit_register_stores(register: Callable[[str, StoreFactory], None]) -> None:
     """Register ``memory://``."""
     register("memory", open_memory_store)
+
+
+@hookimpl
+def crmkit_register_authorizer(register: Callable[[Authorizer], None]) -> None:
+    """The default policy (:func:`crmkit.auth.default_policy`)."""
+    register(default_policy())
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""The facade: :func:`open` joins a store, the domain and the plugins.
+"""The facade: :func:`open` joins a store, the domain, the plugins and the actor.
 
 >>> import crmkit
 >>> crm = crmkit.open("memory://")
@@ -11,36 +11,60 @@
 >>> [a.position for a in crm.affiliations.of_company(acme)]
 ['Geschäftsführer']
 
-Every write is one transaction; plugins hear about it (``crmkit_on_*``)
-only after it committed.  Time comes from the ``clock`` given to
-:func:`open` (UTC now by default), never from the domain.
+Every public method checks the actor's permission before it touches the
+store (:mod:`crmkit.auth`).  Every write is one transaction and leaves an
+audit record; plugins hear about it (``crmkit_on_*``) only after it
+committed.  Time comes from the ``clock`` given to :func:`open` (UTC now by
+default), never from the domain.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 
 from crmkit import normalize
 from crmkit import search as search_mod
-from crmkit.errors import Finding, StoreError, ValidationError
+from crmkit.audit import AuditRecord, diff
+from crmkit.auth import Actor, Authorizer, RowScope, as_actor
+from crmkit.errors import Finding, PermissionDenied, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person, link
 from crmkit.plugins import Hooks, PluginManager, make_plugin_manager
 from crmkit.search import PhoneMatch
+from crmkit.serialize import to_dict
 from crmkit.store import KNOWN_DISTRIBUTIONS, Store
 
 Clock = Callable[[], dt.datetime]
 ContactRef = Contact | str
 AffiliationRef = Affiliation | str
 C = TypeVar("C", bound=Contact)
+R = TypeVar("R")
+P = ParamSpec("P")
+S = TypeVar("S")
 
 _NUMBER_RE = re.compile(r"^[Cc]\d{5,}$")
+
+#: Facade methods that need no permission (checked by the generic tests).
+UNGUARDED: frozenset[str] = frozenset(
+    {
+        "transaction",
+        "close",
+        "as_actor",
+        "now",
+        "url",
+        "actor",
+        "allowed",
+        "require",
+        "deny",
+        "scope",
+    }
+)
 
 
 def utc_now() -> dt.datetime:
@@ -48,9 +72,33 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def guarded(
+    action: str, resource: str
+) -> Callable[[Callable[Concatenate[S, P], R]], Callable[Concatenate[S, P], R]]:
+    """Mark a facade method: check *action* on *resource* before running it.
+
+    A denied call raises :class:`crmkit.PermissionDenied`, leaves an audit
+    record of the attempt and touches nothing else.
+    """
+
+    def decorate(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+        @functools.wraps(fn)
+        def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            crm = self if isinstance(self, CRM) else getattr(self, "_crm")  # noqa: B009
+            crm.require(action, resource)
+            return fn(self, *args, **kwargs)
+
+        wrapper.__crmkit_guard__ = (action, resource)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
 def open(
     url: str = "memory://",
     *,
+    actor: Actor | str | None = None,
+    policy: Authorizer | None = None,
     plugins: Iterable[object] = (),
     load_entry_points: bool = True,
     clock: Clock | None = None,
@@ -58,6 +106,13 @@ def open(
 ) -> CRM:
     """Open a CRM on the store at *url* (``memory://``, ``sqlite:///crm.db`` …).
 
+    :param actor: who is acting (:class:`crmkit.Actor`, or a plain id that
+        gets the role ``staff``).  **Without an actor the CRM runs as one local
+        administrator who may do everything** — right for a notebook, wrong for
+        a multi-user application.
+    :param policy: the :class:`crmkit.auth.Authorizer` deciding permissions;
+        default: one registered through ``crmkit_register_authorizer``, else
+        :func:`crmkit.auth.default_policy`.
     :param plugins: extra plugin objects (modules or instances with
         ``@crmkit.hookimpl`` functions) to register, e.g. in tests.
     :param load_entry_points: load installed plugins from the ``crmkit``
@@ -71,7 +126,8 @@ def open(
     """
     if not isinstance(url, str) or "://" not in url:
         raise StoreError(code="store.bad_url", url=url)
-    scheme = urlsplit(url).scheme.lower()
+    who = as_actor(actor)
+    scheme = url.split("://", 1)[0].lower()
     pm = make_plugin_manager(plugins, load_entry_points=load_entry_points)
     hooks = Hooks(pm)
     factories = hooks.store_factories()
@@ -83,28 +139,134 @@ def open(
             known=", ".join(sorted(f"{s}://" for s in factories)),
             distribution=dist,
         )
+    authorizer = policy if policy is not None else hooks.authorizer()
     factory, _plugin = factories[scheme]
     store = factory(url, options)
-    return CRM(store, pm=pm, clock=clock or utc_now)
+    return CRM(store, pm=pm, clock=clock or utc_now, actor=who, authorizer=authorizer)
+
+
+class _Session:
+    """State shared by a CRM and its :meth:`CRM.as_actor` views: one transaction at a time."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.denials: list[AuditRecord] = []
 
 
 class CRM:
     """The application facade.  Get one from :func:`crmkit.open`.
 
-    Sub-APIs: :attr:`contacts` (:class:`Contacts`) and :attr:`affiliations`
-    (:class:`Affiliations`).  Use it as a context manager to close the store.
+    Sub-APIs: :attr:`contacts` (:class:`Contacts`), :attr:`affiliations`
+    (:class:`Affiliations`) and :attr:`audit` (:class:`Audit`).  Use it as a
+    context manager to close the store.
     """
 
-    def __init__(self, store: Store, *, pm: PluginManager, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        pm: PluginManager,
+        clock: Clock,
+        actor: Actor,
+        authorizer: Authorizer,
+        _session: _Session | None = None,
+    ) -> None:
         self.store = store
         self.pm = pm
         self.hooks = Hooks(pm)
         self.clock = clock
-        self._depth = 0
-        self._events: list[tuple[str, dict[str, Any]]] = []
+        self.authorizer = authorizer
+        self._actor = actor
+        self._session = _session or _Session()
         self.contacts = Contacts(self)
         self.affiliations = Affiliations(self)
+        self.audit = Audit(self)
 
+    # -- identity and permissions ----------------------------------------------
+    @property
+    def actor(self) -> Actor:
+        """Who this facade acts as."""
+        return self._actor
+
+    def as_actor(self, actor: Actor | str) -> CRM:
+        """A facade on the same store and transaction that acts as *actor*."""
+        return CRM(
+            self.store,
+            pm=self.pm,
+            clock=self.clock,
+            actor=as_actor(actor),
+            authorizer=self.authorizer,
+            _session=self._session,
+        )
+
+    def allowed(self, action: str, resource: str) -> bool:
+        """Whether the current actor may perform *action* on *resource* (no audit record)."""
+        return self.authorizer.decide(self._actor, action, resource).allowed
+
+    def require(self, action: str, resource: str, entity_id: str | None = None) -> None:
+        """Raise :class:`crmkit.PermissionDenied` unless the actor may do this.
+
+        A denial is written to the audit log, even when the surrounding
+        transaction rolls back.
+        """
+        decision = self.authorizer.decide(self._actor, action, resource)
+        if not decision.allowed:
+            self.deny(action, resource, entity_id, decision.reason)
+
+    def deny(self, action: str, resource: str, entity_id: str | None, reason: str) -> None:
+        """Audit a refused attempt and raise :class:`crmkit.PermissionDenied`."""
+        record = AuditRecord(
+            at=self.now(),
+            actor_id=self._actor.id,
+            actor_name=self._actor.name,
+            action=action,
+            resource=resource,
+            entity_id=entity_id,
+            outcome="denied",
+            reason=reason,
+        )
+        if self._session.depth:
+            self._session.denials.append(record)
+        else:
+            self._write_denials([record])
+        raise PermissionDenied(actor=self._actor.name, action=action, resource=resource)
+
+    def _write_denials(self, records: list[AuditRecord]) -> None:
+        with self.store.transaction():
+            for record in records:
+                self.store.append_audit(record)
+
+    def scope(self, resource: str = "contact") -> RowScope | None:
+        """The rows of *resource* the actor may see (``None``: all)."""
+        return self.authorizer.row_scope(self._actor, resource)
+
+    def _record(
+        self,
+        action: str,
+        resource: str,
+        entity_id: str | None,
+        before: Any = None,
+        after: Any = None,
+        reason: str = "",
+    ) -> None:
+        self.store.append_audit(
+            AuditRecord(
+                at=self.now(),
+                actor_id=self._actor.id,
+                actor_name=self._actor.name,
+                action=action,
+                resource=resource,
+                entity_id=entity_id,
+                reason=reason,
+                changes=diff(
+                    to_dict(before) if before is not None else None,
+                    to_dict(after) if after is not None else None,
+                ),
+            )
+        )
+
+    # -- time and transactions ----------------------------------------------------
     @property
     def url(self) -> str:
         """The store URL this CRM was opened on."""
@@ -113,7 +275,7 @@ class CRM:
     def now(self) -> dt.datetime:
         """The current time from the clock, checked to be timezone-aware, in UTC."""
         value = self.clock()
-        if value.tzinfo is None:
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
             raise ValidationError.single("clock", "datetime.naive")
         return value.astimezone(dt.UTC)
 
@@ -122,29 +284,73 @@ class CRM:
         """Group several facade calls into one all-or-nothing write.
 
         Plugins are notified of the changes only after the outermost block
-        committed.
+        committed.  Denied attempts inside it are audited even if it rolls back.
         """
-        outer = self._depth == 0
+        session = self._session
+        outer = session.depth == 0
         if outer:
-            self._events = []
-        self._depth += 1
+            session.events = []
+            session.denials = []
+        session.depth += 1
         try:
             with self.store.transaction():
                 yield
         except BaseException:
             if outer:
-                self._events = []
+                session.events = []
             raise
         finally:
-            self._depth -= 1
+            session.depth -= 1
+            if outer and session.denials:
+                denials, session.denials = session.denials, []
+                self._write_denials(denials)
         if outer:
-            events, self._events = self._events, []
+            events, session.events = session.events, []
             for hook, kwargs in events:
                 self.hooks.notify(hook, crm=self, **kwargs)
 
     def _emit(self, hook: str, **kwargs: Any) -> None:
-        self._events.append((hook, kwargs))
+        self._session.events.append((hook, kwargs))
 
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> CRM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<crmkit.CRM {self.url} as {self._actor.id}>"
+
+    # -- reading with scope and field restrictions --------------------------------
+    def _load(self, ref: ContactRef) -> Contact:
+        """The stored contact behind *ref*, within the actor's rows, unredacted."""
+        scope = self.scope("contact")
+        if isinstance(ref, Contact):
+            return self.store.get_contact(ref.id, scope=scope)
+        if isinstance(ref, str):
+            text = ref.strip()
+            if _NUMBER_RE.match(text):
+                return self.store.get_contact_by_number(text.upper(), scope=scope)
+            return self.store.get_contact(text, scope=scope)
+        raise ValidationError.single(
+            "contact", "value.type", expected="Contact, id or number", actual=type(ref).__name__
+        )
+
+    def _show(self, contact: C) -> C:
+        """*contact* as the actor may see it: hidden fields withheld."""
+        hidden = self.authorizer.hidden_fields(self._actor, "contact")
+        fields = {f for f in hidden if hasattr(contact, f)}
+        if not fields:
+            return contact
+        blank = {f: _empty(contact, f) for f in fields}
+        return attrs.evolve(contact, redacted=frozenset(fields), **blank)
+
+    # -- search and caller-id ------------------------------------------------------
+    @guarded("read", "contact")
     def search(
         self,
         text: str = "",
@@ -161,7 +367,7 @@ class CRM:
         ``crm.search("C00001")``, ``crm.search("0170 1234567")``,
         ``crm.search("", kind="company", relationships={"customer"},
         tags={"Branche-IT"})``.  Any text is safe to pass.  The rules are in
-        :mod:`crmkit.search`.
+        :mod:`crmkit.search`; only contacts the actor may read are returned.
         """
         query = search_mod.analyze(
             text,
@@ -171,8 +377,9 @@ class CRM:
             include_archived=include_archived,
             limit=limit,
         )
-        return self.store.search(query)
+        return [self._show(c) for c in self.store.search(query, scope=self.scope())]
 
+    @guarded("read", "contact")
     def lookup_phone(self, number: str) -> list[PhoneMatch]:
         """Caller-id: the contacts behind a phone number in any format.
 
@@ -182,33 +389,21 @@ class CRM:
         ``match == "switchboard"``.  Archived contacts are left out.
         """
         e164 = normalize.phone(number, field="number")
-        return search_mod.phone_matches(
-            e164, self.store.find_by_phone(e164), self.store.find_switchboards(e164)
+        scope = self.scope()
+        matches = search_mod.phone_matches(
+            e164,
+            self.store.find_by_phone(e164, scope=scope),
+            self.store.find_switchboards(e164, scope=scope),
         )
+        return [attrs.evolve(m, contact=self._show(m.contact)) for m in matches]
 
-    def close(self) -> None:
-        """Close the store."""
-        self.store.close()
 
-    def __enter__(self) -> CRM:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<crmkit.CRM {self.url}>"
-
-    def _contact_id(self, ref: ContactRef) -> str:
-        if isinstance(ref, Contact):
-            return ref.id
-        if isinstance(ref, str):
-            if _NUMBER_RE.match(ref.strip()):
-                return self.store.get_contact_by_number(ref.strip().upper()).id
-            return ref
-        raise ValidationError.single(
-            "contact", "value.type", expected="Contact, id or number", actual=type(ref).__name__
-        )
+def _empty(contact: Contact, field: str) -> Any:
+    attribute = getattr(attrs.fields(type(contact)), field)
+    default = attribute.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return default.factory()
+    return default
 
 
 class Contacts:
@@ -217,6 +412,7 @@ class Contacts:
     def __init__(self, crm: CRM) -> None:
         self._crm = crm
 
+    @guarded("read", "contact")
     def validate(self, contact: Contact) -> list[Finding]:
         """Every finding about *contact*: its own warnings and those plugins add."""
         if not isinstance(contact, Contact):
@@ -226,73 +422,133 @@ class Contacts:
         return self._crm.hooks.validate_contact(contact)
 
     def _check(self, contact: Contact) -> None:
-        errors = [f for f in self.validate(contact) if f.severity == "error"]
+        if not isinstance(contact, Contact):
+            raise ValidationError.single(
+                "contact", "value.type", expected="Person or Company", actual=type(contact).__name__
+            )
+        errors = [f for f in self._crm.hooks.validate_contact(contact) if f.severity == "error"]
         if errors:
             raise ValidationError(errors)
 
+    @guarded("create", "contact")
     def add(self, contact: C) -> C:
-        """Store a new contact; returns it with its number (``C00001``) and version 1."""
-        return self.add_many([contact])[0]
+        """Store a new contact; returns it with its number (``C00001``) and version 1.
 
+        An actor limited to its own contacts becomes the owner of a contact
+        without one, and may not create contacts for other owners.
+        """
+        return self._add([contact])[0]
+
+    @guarded("create", "contact")
     def add_many(self, contacts: Iterable[C]) -> list[C]:
         """Store several new contacts in one transaction (all or none)."""
-        now = self._crm.now()
-        items = list(contacts)
+        return self._add(list(contacts))
+
+    def _add(self, items: list[C]) -> list[C]:
+        crm = self._crm
+        now = crm.now()
+        scope = crm.scope()
         prepared: list[C] = []
         for i, contact in enumerate(items):
             try:
                 self._check(contact)
             except ValidationError as exc:
                 raise (exc.at(str(i)) if len(items) > 1 else exc) from None
+            owner = contact.owner
+            if scope is not None:
+                if owner is None:
+                    owner = scope.owner
+                elif owner != scope.owner:
+                    crm.deny("create", "contact", contact.id, "owned by another actor")
             prepared.append(
                 attrs.evolve(
-                    contact, created_at=contact.created_at or now, updated_at=now, version=0
+                    contact,
+                    owner=owner,
+                    created_at=contact.created_at or now,
+                    updated_at=now,
+                    version=0,
+                    redacted=frozenset(),
                 )
             )
-        with self._crm.transaction():
-            stored = self._crm.store.add_contacts(prepared)
+        with crm.transaction():
+            stored = crm.store.add_contacts(prepared)
             for saved in stored:
-                self._crm._emit("crmkit_on_contact_saved", contact=saved, created=True)
-        return stored  # type: ignore[return-value]
+                crm._record("create", "contact", saved.id, None, saved)
+                crm._emit("crmkit_on_contact_saved", contact=saved, created=True)
+        return [crm._show(s) for s in stored]  # type: ignore[misc]
 
+    @guarded("read", "contact")
     def get(self, ref: ContactRef) -> Contact:
-        """The stored contact for an id, a number (``C00001``) or a contact."""
-        return self._crm.store.get_contact(self._crm._contact_id(ref))
+        """The stored contact for an id, a number (``C00001``) or a contact.
 
+        Contacts outside the actor's rows are reported as not found; fields
+        it may not read are withheld (see :attr:`crmkit.Contact.redacted`).
+        """
+        return self._crm._show(self._crm._load(ref))
+
+    @guarded("update", "contact")
     def update(self, contact: C) -> C:
         """Store a changed contact (from :func:`attrs.evolve`).
 
         Its ``version`` must be the stored one, otherwise
-        :class:`crmkit.ConflictError` is raised and nothing changes.
+        :class:`crmkit.ConflictError` is raised and nothing changes.  Fields
+        hidden from the actor keep their stored values.
         """
+        crm = self._crm
         self._check(contact)
-        changed = attrs.evolve(contact, updated_at=self._crm.now())
-        with self._crm.transaction():
-            stored = self._crm.store.update_contact(changed)
-            self._crm._emit("crmkit_on_contact_saved", contact=stored, created=False)
-        return stored  # type: ignore[return-value]
+        with crm.transaction():
+            current = crm._load(contact)
+            hidden = crm.authorizer.hidden_fields(crm.actor, "contact")
+            keep = {f: getattr(current, f) for f in hidden | contact.redacted
+                    if hasattr(current, f)}  # fmt: skip
+            scope = crm.scope()
+            if scope is not None and contact.owner != current.owner:
+                crm.deny("update", "contact", contact.id, "may not change the owner")
+            changed = attrs.evolve(contact, updated_at=crm.now(), redacted=frozenset(), **keep)
+            stored = crm.store.update_contact(changed)
+            crm._record("update", "contact", stored.id, current, stored)
+            crm._emit("crmkit_on_contact_saved", contact=stored, created=False)
+        return crm._show(stored)  # type: ignore[return-value]
 
+    @guarded("archive", "contact")
     def archive(self, ref: ContactRef, reason: str | None = None) -> Contact:
         """Mark a contact as archived (hidden from search and lists, kept in the store)."""
-        with self._crm.transaction():
-            target = ref if isinstance(ref, Contact) else self.get(ref)
-            return self.update(
-                attrs.evolve(target, archived_at=self._crm.now(), archive_reason=reason)
-            )
+        return self._set_archived(ref, self._crm.now(), reason)
 
+    @guarded("archive", "contact")
     def unarchive(self, ref: ContactRef) -> Contact:
         """Bring an archived contact back."""
-        with self._crm.transaction():
-            current = self.get(ref)
-            return self.update(attrs.evolve(current, archived_at=None, archive_reason=None))
+        return self._set_archived(ref, None, None)
 
+    def _set_archived(self, ref: ContactRef, at: dt.datetime | None, reason: str | None) -> Contact:
+        crm = self._crm
+        with crm.transaction():
+            current = crm._load(ref)
+            if isinstance(ref, Contact) and ref.version != current.version:
+                current = attrs.evolve(current, version=ref.version)  # the store will refuse
+            changed = attrs.evolve(
+                current, archived_at=at, archive_reason=reason, updated_at=crm.now()
+            )
+            stored = crm.store.update_contact(changed)
+            crm._record("archive" if at else "unarchive", "contact", stored.id, current, stored)
+            crm._emit("crmkit_on_contact_saved", contact=stored, created=False)
+        return crm._show(stored)
+
+    @guarded("read", "contact")
     def all(self, *, include_archived: bool = False) -> Iterator[Contact]:
-        """Every contact by number (archived ones only when asked)."""
-        return self._crm.store.iter_contacts(include_archived=include_archived)
+        """Every contact the actor may read, by number (archived ones only when asked)."""
+        crm = self._crm
+        for contact in crm.store.iter_contacts(
+            include_archived=include_archived, scope=crm.scope()
+        ):
+            yield crm._show(contact)
 
+    @guarded("read", "contact")
     def count(self, *, include_archived: bool = False) -> int:
-        """How many contacts there are."""
-        return self._crm.store.count_contacts(include_archived=include_archived)
+        """How many contacts the actor may read."""
+        return self._crm.store.count_contacts(
+            include_archived=include_archived, scope=self._crm.scope()
+        )
 
 
 class Affiliations:
@@ -301,6 +557,7 @@ class Affiliations:
     def __init__(self, crm: CRM) -> None:
         self._crm = crm
 
+    @guarded("create", "affiliation")
     def link(
         self,
         person: ContactRef,
@@ -314,73 +571,117 @@ class Affiliations:
         until: dt.date | str | None = None,
     ) -> Affiliation:
         """Link a person to a company; returns the stored :class:`~crmkit.Affiliation`."""
-        with self._crm.transaction():
-            p = self._crm.contacts.get(person)
-            c = self._crm.contacts.get(company)
-            now = self._crm.now()
+        crm = self._crm
+        with crm.transaction():
+            p = crm._load(person)
+            c = crm._load(company)
+            now = crm.now()
             aff = attrs.evolve(
-                link(
-                    p,
-                    c,
-                    position=position,
-                    department=department,
-                    roles=roles,
-                    primary=primary,
-                    since=since,
-                    until=until,
-                ),
+                link(p, c, position=position, department=department, roles=roles,
+                     primary=primary, since=since, until=until),
                 created_at=now,
                 updated_at=now,
-            )
-            stored = self._crm.store.add_affiliation(aff)
-            self._crm._emit("crmkit_on_affiliation_saved", affiliation=stored, created=True)
+            )  # fmt: skip
+            stored = crm.store.add_affiliation(aff)
+            crm._record("create", "affiliation", stored.id, None, stored)
+            crm._emit("crmkit_on_affiliation_saved", affiliation=stored, created=True)
         return stored
 
+    @guarded("read", "affiliation")
     def get(self, ref: AffiliationRef) -> Affiliation:
-        """The stored affiliation."""
-        return self._crm.store.get_affiliation(ref.id if isinstance(ref, Affiliation) else ref)
+        """The stored affiliation (within the actor's rows)."""
+        key = ref.id if isinstance(ref, Affiliation) else ref
+        return self._crm.store.get_affiliation(key, scope=self._crm.scope("affiliation"))
 
+    @guarded("update", "affiliation")
     def update(self, affiliation: Affiliation) -> Affiliation:
         """Store a changed affiliation; stale versions raise :class:`crmkit.ConflictError`."""
-        changed = attrs.evolve(affiliation, updated_at=self._crm.now())
-        with self._crm.transaction():
-            stored = self._crm.store.update_affiliation(changed)
-            self._crm._emit("crmkit_on_affiliation_saved", affiliation=stored, created=False)
+        crm = self._crm
+        with crm.transaction():
+            current = crm.store.get_affiliation(affiliation.id, scope=crm.scope("affiliation"))
+            changed = attrs.evolve(affiliation, updated_at=crm.now())
+            stored = crm.store.update_affiliation(changed)
+            crm._record("update", "affiliation", stored.id, current, stored)
+            crm._emit("crmkit_on_affiliation_saved", affiliation=stored, created=False)
         return stored
 
+    @guarded("archive", "affiliation")
     def unlink(self, ref: AffiliationRef) -> None:
         """Remove an affiliation (to keep history, set ``until`` with :meth:`update` instead)."""
-        with self._crm.transaction():
-            current = self.get(ref)
-            self._crm.store.delete_affiliation(current.id)
-            self._crm._emit("crmkit_on_affiliation_deleted", affiliation=current)
+        crm = self._crm
+        with crm.transaction():
+            key = ref.id if isinstance(ref, Affiliation) else ref
+            current = crm.store.get_affiliation(key, scope=crm.scope("affiliation"))
+            crm.store.delete_affiliation(current.id)
+            crm._record("delete", "affiliation", current.id, current, None)
+            crm._emit("crmkit_on_affiliation_deleted", affiliation=current)
 
+    @guarded("read", "affiliation")
     def of_company(self, company: ContactRef) -> list[Affiliation]:
         """The company's people, primary first."""
-        contact = self._crm.contacts.get(company)
+        contact = self._crm._load(company)
         if not isinstance(contact, Company):
             raise ValidationError.single(
                 "company", "affiliation.kind", expected="company", actual=contact.kind
             )
-        return self._crm.store.affiliations_of_company(contact.id)
+        return self._crm.store.affiliations_of_company(
+            contact.id, scope=self._crm.scope("affiliation")
+        )
 
+    @guarded("read", "affiliation")
     def of_person(self, person: ContactRef) -> list[Affiliation]:
         """The person's companies, primary first."""
-        contact = self._crm.contacts.get(person)
+        contact = self._crm._load(person)
         if not isinstance(contact, Person):
             raise ValidationError.single(
                 "person", "affiliation.kind", expected="person", actual=contact.kind
             )
-        return self._crm.store.affiliations_of_person(contact.id)
+        return self._crm.store.affiliations_of_person(
+            contact.id, scope=self._crm.scope("affiliation")
+        )
 
+    @guarded("read", "affiliation")
     def people(self, company: ContactRef) -> list[tuple[Affiliation, Person]]:
-        """The company's affiliations with the persons behind them."""
+        """The company's affiliations with the persons behind them (persons the actor may read)."""
+        crm = self._crm
+        crm.require("read", "contact")
         out: list[tuple[Affiliation, Person]] = []
+        scope = crm.scope()
         for aff in self.of_company(company):
-            person = self._crm.store.get_contact(aff.person_id)
+            try:
+                person = crm.store.get_contact(aff.person_id, scope=scope)
+            except LookupError:
+                continue
             if isinstance(person, Person):
-                out.append((aff, person))
+                out.append((aff, crm._show(person)))
         return out
+
+
+class Audit:
+    """``crm.audit``: read the append-only audit log."""
+
+    def __init__(self, crm: CRM) -> None:
+        self._crm = crm
+
+    @guarded("read", "audit")
+    def history(self, ref: Contact | Affiliation | str | None = None) -> list[AuditRecord]:
+        """Audit records, oldest first: all of them, or those of one entity (id or number)."""
+        crm = self._crm
+        if ref is None:
+            return list(crm.store.iter_audit())
+        key: str
+        if isinstance(ref, (Contact, Affiliation)):
+            key = ref.id
+        elif _NUMBER_RE.match(ref.strip()):
+            key = crm.store.get_contact_by_number(ref.strip().upper()).id
+        else:
+            key = ref
+        return list(crm.store.iter_audit(entity_id=key))
+
+    @guarded("read", "audit")
+    def by_actor(self, actor_id: str) -> list[AuditRecord]:
+        """What one actor did (and tried), oldest first."""
+        return list(self._crm.store.iter_audit(actor_id=actor_id))
 
 
 def known_schemes(pm: PluginManager) -> Mapping[str, str]:
@@ -388,4 +689,14 @@ def known_schemes(pm: PluginManager) -> Mapping[str, str]:
     return {k: v[1] for k, v in Hooks(pm).store_factories().items()}
 
 
-__all__ = ["CRM", "Affiliations", "Clock", "Contacts", "open", "utc_now"]
+__all__ = [
+    "CRM",
+    "UNGUARDED",
+    "Affiliations",
+    "Audit",
+    "Clock",
+    "Contacts",
+    "guarded",
+    "open",
+    "utc_now",
+]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
+    from crmkit.auth import Authorizer
     from crmkit.crm import CRM
     from crmkit.errors import Finding
     from crmkit.model import Affiliation, Contact
@@ -52,6 +53,23 @@ def crmkit_register_stores(register: Callable[[str, StoreFactory], None]) -> Non
 
     Runs once, when :func:`crmkit.open` looks up the scheme.  Two plugins
     registering the same scheme is a :class:`crmkit.PluginError`.
+    """
+
+
+@hookspec
+def crmkit_register_authorizer(register: Callable[[Authorizer], None]) -> None:
+    """Contribute the permission decision (who may do what).
+
+    :param register: call ``register(authorizer)`` once with an object that
+        satisfies :class:`crmkit.auth.Authorizer` (``decide``, ``row_scope``,
+        ``hidden_fields``) — e.g. one that asks the host application's user
+        database.  :class:`crmkit.auth.Policy` is the built-in one.
+    :returns: ``None``.
+
+    Runs when :func:`crmkit.open` is called without ``policy=``.  The
+    built-in default policy is registered through this hook too; a plugin's
+    authorizer replaces it.  Two plugins registering one is a
+    :class:`crmkit.PluginError`.
     """
 
 

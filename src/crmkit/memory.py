@@ -21,6 +21,8 @@ from typing import Any
 import attrs
 
 from crmkit import search as search_rules
+from crmkit.audit import AuditRecord
+from crmkit.auth import RowScope
 from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.store import format_number, sort_affiliations
@@ -84,6 +86,8 @@ class MemoryStore:
         self._domains = _Index()
         self._phones = _Index()
         self._stems = _Index()
+        self._owners = _Index()
+        self._audit: list[AuditRecord] = []
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -157,6 +161,7 @@ class MemoryStore:
             (self._domains, search_rules.domain_keys(c)),
             (self._phones, tuple(p.e164 for p in c.phones)),
             (self._stems, stems if isinstance(c, Company) else ()),
+            (self._owners, (c.owner,) if c.owner else ()),
         ]
 
     def _put_contact(self, c: Contact) -> None:
@@ -197,23 +202,48 @@ class MemoryStore:
 
             self._record(undo)
 
-    def get_contact(self, contact_id: str) -> Contact:
+    def get_contact(self, contact_id: str, *, scope: RowScope | None = None) -> Contact:
         """See :meth:`crmkit.store.Store.get_contact`."""
         self._check_open()
-        try:
-            with self._lock:
-                return self._contacts[contact_id]
-        except (KeyError, TypeError):
-            raise NotFoundError(kind="contact", key=contact_id) from None
+        with self._lock:
+            found = self._contacts.get(contact_id) if isinstance(contact_id, str) else None
+            if found is None or not self._is_visible(found, scope):
+                raise NotFoundError(kind="contact", key=contact_id)
+            return found
 
-    def get_contact_by_number(self, number: str) -> Contact:
+    def get_contact_by_number(self, number: str, *, scope: RowScope | None = None) -> Contact:
         """See :meth:`crmkit.store.Store.get_contact_by_number`."""
         self._check_open()
-        try:
-            with self._lock:
-                return self._contacts[self._by_number[number]]
-        except (KeyError, TypeError):
-            raise NotFoundError(kind="contact", key=number) from None
+        with self._lock:
+            contact_id = self._by_number.get(number) if isinstance(number, str) else None
+            found = self._contacts[contact_id] if contact_id is not None else None
+            if found is None or not self._is_visible(found, scope):
+                raise NotFoundError(kind="contact", key=number)
+            return found
+
+    # -- row scopes -----------------------------------------------------------
+    def _is_visible(self, contact: Contact, scope: RowScope | None) -> bool:
+        if scope is None or contact.owner == scope.owner:
+            return True
+        if isinstance(contact, Person):
+            for aff_id in self._aff_by_contact.get(contact.id, ()):
+                company = self._contacts[self._affiliations[aff_id].company_id]
+                if company.owner == scope.owner:
+                    return True
+        return False
+
+    def _visible_ids(self, scope: RowScope) -> set[str]:
+        ids = set(self._owners.get(scope.owner))
+        for contact_id in list(ids):
+            if isinstance(self._contacts[contact_id], Company):
+                for aff_id in self._aff_by_contact.get(contact_id, ()):
+                    ids.add(self._affiliations[aff_id].person_id)
+        return ids
+
+    def _aff_visible(self, aff: Affiliation, scope: RowScope | None) -> bool:
+        return scope is None or any(
+            self._is_visible(self._contacts[i], scope) for i in (aff.person_id, aff.company_id)
+        )
 
     def update_contact(self, contact: Contact) -> Contact:
         """See :meth:`crmkit.store.Store.update_contact`."""
@@ -253,21 +283,29 @@ class MemoryStore:
             self._remove_contact(current)
             self._record(lambda: self._put_contact(current))
 
-    def iter_contacts(self, *, include_archived: bool = True) -> Iterator[Contact]:
+    def iter_contacts(
+        self, *, include_archived: bool = True, scope: RowScope | None = None
+    ) -> Iterator[Contact]:
         """See :meth:`crmkit.store.Store.iter_contacts`."""
         self._check_open()
         with self._lock:
-            snapshot = sorted(self._contacts.values(), key=_number_key)
+            if scope is None:
+                pool: Iterable[Contact] = self._contacts.values()
+            else:
+                pool = [self._contacts[i] for i in self._visible_ids(scope)]
+            snapshot = sorted(pool, key=_number_key)
         for contact in snapshot:
             if include_archived or contact.archived_at is None:
                 yield contact
 
-    def count_contacts(self, *, include_archived: bool = True) -> int:
+    def count_contacts(
+        self, *, include_archived: bool = True, scope: RowScope | None = None
+    ) -> int:
         """See :meth:`crmkit.store.Store.count_contacts`."""
         self._check_open()
-        if include_archived:
+        if include_archived and scope is None:
             return len(self._contacts)
-        return sum(1 for c in self._contacts.values() if c.archived_at is None)
+        return sum(1 for _ in self.iter_contacts(include_archived=include_archived, scope=scope))
 
     # -- affiliations -------------------------------------------------------
     def add_affiliation(self, affiliation: Affiliation) -> Affiliation:
@@ -307,14 +345,16 @@ class MemoryStore:
         self._aff_by_contact[aff.person_id].discard(aff.id)
         self._aff_by_contact[aff.company_id].discard(aff.id)
 
-    def get_affiliation(self, affiliation_id: str) -> Affiliation:
+    def get_affiliation(self, affiliation_id: str, *, scope: RowScope | None = None) -> Affiliation:
         """See :meth:`crmkit.store.Store.get_affiliation`."""
         self._check_open()
-        try:
-            with self._lock:
-                return self._affiliations[affiliation_id]
-        except (KeyError, TypeError):
-            raise NotFoundError(kind="affiliation", key=affiliation_id) from None
+        with self._lock:
+            found = (
+                self._affiliations.get(affiliation_id) if isinstance(affiliation_id, str) else None
+            )
+            if found is None or not self._aff_visible(found, scope):
+                raise NotFoundError(kind="affiliation", key=affiliation_id)
+            return found
 
     def update_affiliation(self, affiliation: Affiliation) -> Affiliation:
         """See :meth:`crmkit.store.Store.update_affiliation`."""
@@ -354,29 +394,40 @@ class MemoryStore:
 
         self._record(undo)
 
-    def affiliations_of_person(self, person_id: str) -> list[Affiliation]:
+    def affiliations_of_person(
+        self, person_id: str, *, scope: RowScope | None = None
+    ) -> list[Affiliation]:
         """See :meth:`crmkit.store.Store.affiliations_of_person`."""
-        return self._affiliations_of(person_id, lambda a: a.person_id == person_id)
+        return self._affiliations_of(person_id, lambda a: a.person_id == person_id, scope)
 
-    def affiliations_of_company(self, company_id: str) -> list[Affiliation]:
+    def affiliations_of_company(
+        self, company_id: str, *, scope: RowScope | None = None
+    ) -> list[Affiliation]:
         """See :meth:`crmkit.store.Store.affiliations_of_company`."""
-        return self._affiliations_of(company_id, lambda a: a.company_id == company_id)
+        return self._affiliations_of(company_id, lambda a: a.company_id == company_id, scope)
 
     def _affiliations_of(
-        self, contact_id: str, keep: Callable[[Affiliation], bool]
+        self, contact_id: str, keep: Callable[[Affiliation], bool], scope: RowScope | None
     ) -> list[Affiliation]:
         self._check_open()
         with self._lock:
             ids = list(self._aff_by_contact.get(contact_id, ()))
-            items = [self._affiliations[i] for i in ids]
-        return sort_affiliations(a for a in items if keep(a))
+            items = [
+                a
+                for a in (self._affiliations[i] for i in ids)
+                if keep(a) and self._aff_visible(a, scope)
+            ]
+        return sort_affiliations(items)
 
     # -- search -------------------------------------------------------------
-    def search(self, query: search_rules.Query) -> list[Contact]:
+    def search(self, query: search_rules.Query, *, scope: RowScope | None = None) -> list[Contact]:
         """See :meth:`crmkit.store.Store.search`."""
         self._check_open()
         with self._lock:
             ids = self._candidates(query)
+            if scope is not None:
+                visible = self._visible_ids(scope)
+                ids = visible if ids is None else ids & visible
             if ids is None:
                 candidates: Iterable[Contact] = sorted(
                     self._contacts.values(), key=search_rules.number_key
@@ -405,20 +456,46 @@ class MemoryStore:
                 return set()
         return result or set()
 
-    def find_by_phone(self, e164: str) -> list[Contact]:
+    def find_by_phone(self, e164: str, *, scope: RowScope | None = None) -> list[Contact]:
         """See :meth:`crmkit.store.Store.find_by_phone`."""
         self._check_open()
         with self._lock:
-            return [self._contacts[i] for i in self._phones.get(e164)]
+            found = (self._contacts[i] for i in self._phones.get(e164))
+            return [c for c in found if self._is_visible(c, scope)]
 
-    def find_switchboards(self, e164: str) -> list[Contact]:
+    def find_switchboards(self, e164: str, *, scope: RowScope | None = None) -> list[Contact]:
         """See :meth:`crmkit.store.Store.find_switchboards`."""
         self._check_open()
         with self._lock:
             ids: set[str] = set()
             for prefix in search_rules.stem_prefixes(e164):
                 ids |= self._stems.get(prefix)
-            return [self._contacts[i] for i in ids]
+            found = (self._contacts[i] for i in ids)
+            return [c for c in found if self._is_visible(c, scope)]
+
+    # -- audit -------------------------------------------------------------------
+    def append_audit(self, record: AuditRecord) -> None:
+        """See :meth:`crmkit.store.Store.append_audit`."""
+        self._check_open()
+        with self._lock:
+            self._audit.append(record)
+            self._record(lambda: self._remove_audit(record))
+
+    def _remove_audit(self, record: AuditRecord) -> None:
+        self._audit.remove(record)
+
+    def iter_audit(
+        self, *, entity_id: str | None = None, actor_id: str | None = None
+    ) -> Iterator[AuditRecord]:
+        """See :meth:`crmkit.store.Store.iter_audit`."""
+        self._check_open()
+        with self._lock:
+            records = list(self._audit)
+        for r in records:
+            if (entity_id is None or r.entity_id == entity_id) and (
+                actor_id is None or r.actor_id == actor_id
+            ):
+                yield r
 
     def close(self) -> None:
         """Forget everything; later calls raise :class:`crmkit.StoreError`."""

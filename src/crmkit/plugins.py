@@ -16,6 +16,7 @@ import attrs
 import pluggy
 
 from crmkit import hookspecs
+from crmkit.auth import Authorizer
 from crmkit.errors import CrmkitError, Finding, PluginError
 from crmkit.model import Affiliation, Contact
 from crmkit.store import StoreFactory
@@ -123,6 +124,29 @@ class Hooks:
 
             self._call(impl, register=register)
         return out
+
+    def authorizer(self) -> Authorizer:
+        """The registered authorizer: a plugin's, else the built-in default policy."""
+        found: list[tuple[Authorizer, str]] = []
+        for impl in self.pm.hook.crmkit_register_authorizer.get_hookimpls():
+            plugin_name = impl.plugin_name
+
+            def register(authorizer: Authorizer, _name: str = plugin_name) -> None:
+                if not isinstance(authorizer, Authorizer):
+                    raise PluginError(plugin=_name, detail="register() needs an Authorizer")
+                found.append((authorizer, _name))
+
+            self._call(impl, register=register)
+        plugged = [f for f in found if f[1] not in BUILTIN_PLUGINS]
+        if len(plugged) > 1:
+            raise PluginError(
+                plugin=plugged[1][1],
+                detail=f"an authorizer is already registered by {plugged[0][1]}",
+            )
+        chosen = plugged or found
+        if not chosen:
+            raise PluginError(plugin="crmkit", detail="no authorizer is registered")
+        return chosen[0][0]
 
     def validate_contact(self, contact: Contact) -> list[Finding]:
         """Findings every plugin adds for *contact*."""

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Final, Protocol, runtime_checkable
 
+from crmkit.audit import AuditRecord
+from crmkit.auth import RowScope
 from crmkit.ids import AffiliationId, ContactId
 from crmkit.model import Affiliation, Contact
 from crmkit.search import Query
@@ -67,11 +69,15 @@ class Store(Protocol):
         """Store many new contacts in one transaction (see :meth:`add_contact`)."""
         ...
 
-    def get_contact(self, contact_id: str) -> Contact:
-        """The contact with this id; :class:`~crmkit.NotFoundError` if there is none."""
+    def get_contact(self, contact_id: str, *, scope: RowScope | None = None) -> Contact:
+        """The contact with this id; :class:`~crmkit.NotFoundError` if there is none.
+
+        With a *scope*, a contact outside it is reported as not found (its
+        existence is not revealed).  The same holds for every read below.
+        """
         ...
 
-    def get_contact_by_number(self, number: str) -> Contact:
+    def get_contact_by_number(self, number: str, *, scope: RowScope | None = None) -> Contact:
         """The contact with this number (``C00001``); :class:`~crmkit.NotFoundError` if none."""
         ...
 
@@ -87,11 +93,15 @@ class Store(Protocol):
         """Remove a contact and its affiliations; :class:`~crmkit.NotFoundError` if absent."""
         ...
 
-    def iter_contacts(self, *, include_archived: bool = True) -> Iterator[Contact]:
-        """Every contact, ordered by number."""
+    def iter_contacts(
+        self, *, include_archived: bool = True, scope: RowScope | None = None
+    ) -> Iterator[Contact]:
+        """Every contact (within *scope*), ordered by number."""
         ...
 
-    def count_contacts(self, *, include_archived: bool = True) -> int:
+    def count_contacts(
+        self, *, include_archived: bool = True, scope: RowScope | None = None
+    ) -> int:
         """How many contacts there are."""
         ...
 
@@ -105,8 +115,12 @@ class Store(Protocol):
         """
         ...
 
-    def get_affiliation(self, affiliation_id: str) -> Affiliation:
-        """The affiliation with this id; :class:`~crmkit.NotFoundError` if there is none."""
+    def get_affiliation(self, affiliation_id: str, *, scope: RowScope | None = None) -> Affiliation:
+        """The affiliation with this id; :class:`~crmkit.NotFoundError` if there is none.
+
+        Within a *scope*, an affiliation is visible when its person or its
+        company is.
+        """
         ...
 
     def update_affiliation(self, affiliation: Affiliation) -> Affiliation:
@@ -117,15 +131,19 @@ class Store(Protocol):
         """Remove an affiliation; :class:`~crmkit.NotFoundError` if absent."""
         ...
 
-    def affiliations_of_person(self, person_id: str) -> list[Affiliation]:
+    def affiliations_of_person(
+        self, person_id: str, *, scope: RowScope | None = None
+    ) -> list[Affiliation]:
         """The affiliations of a person, primary first, then by creation."""
         ...
 
-    def affiliations_of_company(self, company_id: str) -> list[Affiliation]:
+    def affiliations_of_company(
+        self, company_id: str, *, scope: RowScope | None = None
+    ) -> list[Affiliation]:
         """The affiliations of a company, primary first, then by creation."""
         ...
 
-    def search(self, query: Query) -> list[Contact]:
+    def search(self, query: Query, *, scope: RowScope | None = None) -> list[Contact]:
         """The contacts matching *query*, ranked and limited as :func:`crmkit.search.select` does.
 
         A backend finds candidates with its own indexes (never a full scan for
@@ -134,15 +152,25 @@ class Store(Protocol):
         """
         ...
 
-    def find_by_phone(self, e164: str) -> list[Contact]:
+    def find_by_phone(self, e164: str, *, scope: RowScope | None = None) -> list[Contact]:
         """Contacts that have exactly this E.164 number (archived ones included)."""
         ...
 
-    def find_switchboards(self, e164: str) -> list[Contact]:
+    def find_switchboards(self, e164: str, *, scope: RowScope | None = None) -> list[Contact]:
         """Companies with a switchboard number (ending in 0) whose stem starts *e164*.
 
         See :func:`crmkit.search.switchboard_stem`; archived ones included.
         """
+        ...
+
+    def append_audit(self, record: AuditRecord) -> None:
+        """Append a record to the audit log (inside the current transaction, if any)."""
+        ...
+
+    def iter_audit(
+        self, *, entity_id: str | None = None, actor_id: str | None = None
+    ) -> Iterator[AuditRecord]:
+        """Audit records, oldest first (in the order they were appended)."""
         ...
 
     def close(self) -> None:

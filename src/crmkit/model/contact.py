@@ -187,6 +187,10 @@ def _version(value: object) -> int:
     return _convert.non_negative_int("version", value)
 
 
+def _redacted(value: object) -> frozenset[str]:
+    return _convert.tags("redacted", value)
+
+
 @attrs.frozen(kw_only=True)
 class Contact:
     """Fields every contact has.  Use :class:`Person` or :class:`Company`.
@@ -217,6 +221,9 @@ class Contact:
     created_at: dt.datetime | None = attrs.field(default=None, converter=_created_at)
     updated_at: dt.datetime | None = attrs.field(default=None, converter=_updated_at)
     version: int = attrs.field(default=0, converter=_version)
+    #: Fields withheld from the actor who read this contact (they hold their
+    #: empty default here).  Always empty in the store.
+    redacted: frozenset[str] = attrs.field(factory=frozenset, converter=_redacted)
 
     @property
     def display_name(self) -> str:

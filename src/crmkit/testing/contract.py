@@ -21,6 +21,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from crmkit.audit import AuditRecord, FieldChange
+from crmkit.auth import RowScope
 from crmkit.errors import ConflictError, CrmkitError, NotFoundError, StoreError, ValidationError
 from crmkit.memory import MemoryStore
 from crmkit.model import Address, Affiliation, Company, Contact, LeadInfo, Person, link
@@ -526,6 +528,69 @@ class StoreContract:
         assert lookup("+49123456124") == [("Muster GmbH", "switchboard")]
         assert lookup("+4971178193755") == [("Bäckerei Groß e.K.", "switchboard")]
         assert lookup("+4989999999") == []
+
+    # -- row scopes -------------------------------------------------------------------
+    def test_row_scope_limits_every_read(self, store: Store) -> None:
+        from crmkit.search import analyze
+
+        anna = RowScope(owner="anna")
+        a = store.add_contact(sample_company(name="Anna Handel GmbH", owner="anna",
+                                             phones=["+49 711 5550"]))  # fmt: skip
+        b = store.add_contact(sample_company(name="Ben Bau GmbH", owner="ben",
+                                             phones=["+49 711 6660"]))  # fmt: skip
+        p1 = store.add_contact(sample_person(last_name="Eins", owner=None,
+                                             phones=["0170 1111111"]))  # fmt: skip
+        p2 = store.add_contact(sample_person(last_name="Zwei", owner="anna", phones=[]))
+        p3 = store.add_contact(sample_person(last_name="Drei", owner="ben",
+                                             phones=["0170 3333333"]))  # fmt: skip
+        p4 = store.add_contact(sample_person(last_name="Vier", owner=None, phones=[]))
+        store.add_affiliation(link(p1, a))
+        aff_b = store.add_affiliation(link(p4, b))
+        store.add_affiliation(link(p4, a))
+        visible = {a.id, p1.id, p2.id, p4.id}
+        assert {c.id for c in store.iter_contacts(scope=anna)} == visible
+        assert store.count_contacts(scope=anna) == 4
+        assert store.count_contacts() == 6
+        assert store.get_contact(p1.id, scope=anna) == p1
+        for hidden in (b, p3):
+            with pytest.raises(NotFoundError):
+                store.get_contact(hidden.id, scope=anna)
+            with pytest.raises(NotFoundError):
+                store.get_contact_by_number(hidden.number or "", scope=anna)
+        assert {c.id for c in store.search(analyze(""), scope=anna)} == visible
+        assert store.search(analyze("Drei"), scope=anna) == []
+        assert store.search(analyze("Drei")) == [p3]
+        assert store.find_by_phone("+491703333333", scope=anna) == []
+        assert store.find_by_phone("+491701111111", scope=anna) == [p1]
+        assert store.find_switchboards("+4971166612", scope=anna) == []
+        assert store.find_switchboards("+4971155512", scope=anna) == [a]
+        # p4 is visible (through company a), so its link to b is too; b itself is not.
+        assert store.affiliations_of_company(b.id, scope=anna) == [aff_b]
+        assert store.get_affiliation(aff_b.id, scope=anna) == aff_b
+        assert len(store.affiliations_of_person(p4.id, scope=anna)) == 2
+        store.delete_affiliation(aff_b.id)
+        with pytest.raises(NotFoundError):
+            store.get_affiliation(aff_b.id, scope=anna)
+
+    # -- audit log ----------------------------------------------------------------------
+    def test_audit_log_appends_and_rolls_back(self, store: Store) -> None:
+        def record(i: int, entity: str, actor: str = "anna") -> AuditRecord:
+            return AuditRecord(
+                at=T0 + dt.timedelta(seconds=i), actor_id=actor, actor_name="Anna Ä.",
+                action="update", resource="contact", entity_id=entity,
+                changes=(FieldChange(field="notes", old='"alt"', new='"neu – ü"'),),
+            )  # fmt: skip
+
+        first, second, third = record(1, "x"), record(2, "y", "ben"), record(3, "x")
+        for r in (first, second, third):
+            store.append_audit(r)
+        assert list(store.iter_audit()) == [first, second, third]
+        assert list(store.iter_audit(entity_id="x")) == [first, third]
+        assert list(store.iter_audit(actor_id="ben")) == [second]
+        with pytest.raises(RuntimeError), store.transaction():
+            store.append_audit(record(4, "z"))
+            raise RuntimeError("undo")
+        assert len(list(store.iter_audit())) == 3
 
     # -- random operation sequences against the memory store -------------------
     def test_agrees_with_memory_store(self, store_factory: Callable[[], Store]) -> None:
