@@ -23,7 +23,7 @@ def test_help_and_version(runner: CliRunner) -> None:
 
 
 def test_demo_builds_a_sample(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["--url", "memory://", "demo"], terminal_width=200)
+    result = runner.invoke(main, ["--url", "memory://", "demo"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Muster GmbH" in result.output
     assert "Created 26 companies, 55 persons and 52 affiliations" in result.output
@@ -40,16 +40,31 @@ def test_demo_in_german(runner: CliRunner) -> None:
 def test_bad_input_is_one_line_and_exit_2(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--url", "nosuch://x", "demo"])
     assert result.exit_code == 2
-    assert result.output.strip().count("\n") == 0
-    assert result.output.startswith("error: no store for the URL scheme 'nosuch'")
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("error: no store for the URL scheme 'nosuch'")
     assert "Traceback" not in result.output
     result = runner.invoke(main, ["--lang", "de", "--url", "memory://", "show", "C00001"])
     assert result.exit_code == 2
-    assert result.output.strip() == "Fehler: Kontakt 'C00001' wurde nicht gefunden"
+    assert result.stderr.strip() == "Fehler: Kontakt 'C00001' wurde nicht gefunden"
+    assert "lokale Administration" in result.stdout
     result = runner.invoke(main, ["--url", "memory://", "lookup", "abc"])
-    assert result.exit_code == 2 and "not a phone number" in result.output
+    assert result.exit_code == 2 and "not a phone number" in result.stderr
     result = runner.invoke(main, ["--url", "memory://", "search", "--limit", "0"])
     assert result.exit_code == 2
+
+
+def test_actor_from_options_and_a_denied_command(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--url", "memory://", "--as", "anna", "--role", "sales", "demo"])
+    assert result.exit_code == 2
+    assert "running as anna (sales)" in result.stdout
+    assert result.stderr.strip() == "error: anna may not create contacts"
+
+
+def test_demo_shows_two_actors_and_a_denial(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--url", "memory://", "demo"], env={"COLUMNS": "200"})
+    assert "Anna (Vertrieb) sees 26 of 81 contacts" in result.output
+    assert "may not archive contacts" in result.output
+    assert "without the fields: notes" in result.output
 
 
 def test_plugins_lists_the_builtins(runner: CliRunner) -> None:

@@ -18,8 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 import crmkit
+from crmkit.auth import Actor, Policy, load_policy
 from crmkit.crm import CRM
-from crmkit.errors import CrmkitError
+from crmkit.errors import CrmkitError, PermissionDenied
 from crmkit.messages import Lang, render
 from crmkit.model import Company, Contact, Person
 from crmkit.plugins import Hooks, make_plugin_manager
@@ -39,12 +40,21 @@ def _default_lang() -> Lang:
 
 
 class Context:
-    """What every command gets: where the store is, the language, the console."""
+    """What every command gets: store, language, console, actor and policy."""
 
-    def __init__(self, url: str, lang: Lang, console: Console) -> None:
+    def __init__(
+        self,
+        url: str,
+        lang: Lang,
+        console: Console,
+        actor: Actor | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         self.url = url
         self.lang = lang
         self.console = console
+        self.actor = actor
+        self.policy = policy
 
     def say(self, code: str, **params: object) -> str:
         """The message *code* in the chosen language."""
@@ -52,8 +62,12 @@ class Context:
 
     @contextmanager
     def crm(self) -> Iterator[CRM]:
-        """Open the configured store for one command."""
-        with crmkit.open(self.url) as crm:
+        """Open the configured store for one command, saying who we run as."""
+        with crmkit.open(self.url, actor=self.actor, policy=self.policy) as crm:
+            if self.actor is None:
+                self.console.print(f"[dim]{self.say('cli.local_admin')}[/dim]")
+            else:
+                self.console.print(f"[dim]{self.say('cli.actor', actor=str(crm.actor))}[/dim]")
             yield crm
 
 
@@ -109,12 +123,44 @@ def _add_plugin_commands(group: click.Group) -> None:
     default=None,
     help="Language of messages (default from CRMKIT_LANG or the locale).",
 )
+@click.option(
+    "--as",
+    "actor_id",
+    metavar="ID",
+    envvar="CRMKIT_ACTOR",
+    help="Act as this actor (default: the local administrator).",
+)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    envvar="CRMKIT_ROLES",
+    help="Role of the actor given with --as (repeatable; default staff).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="CRMKIT_POLICY",
+    help="Policy file (TOML or JSON) with roles.",
+)
 @click.version_option(crmkit.__version__, "--version", prog_name="crmkit")
 @click.pass_context
-def main(ctx: click.Context, db: str | None, url: str | None, lang: str | None) -> None:
+def main(
+    ctx: click.Context,
+    db: str | None,
+    url: str | None,
+    lang: str | None,
+    actor_id: str | None,
+    roles: tuple[str, ...],
+    policy_file: str | None,
+) -> None:
     """crmkit: contacts, roles, duplicates and GDPR duties for German firms and Vereine."""
     chosen = cast(Lang, lang) if lang in ("en", "de") else _default_lang()
-    ctx.obj = Context(_store_url(db, url), chosen, Console(highlight=False))
+    policy = load_policy(policy_file) if policy_file else None
+    role_set = {r for item in roles for r in item.replace(",", " ").split()}
+    actor = Actor(id=actor_id, roles=role_set or {"staff"}) if actor_id else None
+    ctx.obj = Context(_store_url(db, url), chosen, Console(highlight=False), actor, policy)
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -161,6 +207,7 @@ def demo(obj: Context, reset: bool, seed: int) -> None:
             raise CrmkitError(obj.say("cli.demo.not_empty", url=crm.url, count=existing))
         with crm.transaction():
             if reset:
+                crm.require("erase", "contact")
                 for contact in list(crm.contacts.all(include_archived=True)):
                     crm.store.delete_contact(contact.id)
             crm.contacts.add_many(data.companies)
@@ -185,12 +232,50 @@ def demo(obj: Context, reset: bool, seed: int) -> None:
             )
         )
         obj.console.print(obj.say("cli.demo.findings"))
-        for line in data.planted:
-            obj.console.print(f"  • {line}")
+        for en, de in data.planted:
+            obj.console.print(f"  • {de if obj.lang == 'de' else en}")
         warnings = [f for c in crm.contacts.all() for f in crm.contacts.validate(c)]
-        for finding in warnings[:5]:
+        for finding in warnings[:3]:
             contact = crm.contacts.get(finding.contact_id or "")
             obj.console.print(f"  • {contact.number} {finding.message(obj.lang)}")
+        _demo_actors(obj, crm)
+
+
+def _demo_actors(obj: Context, crm: CRM) -> None:
+    """Show two actors with different roles, and a denied action."""
+    anna = crm.as_actor(Actor(id="anna", name="Anna (Vertrieb)", roles={"sales"}))
+    rita = crm.as_actor(Actor(id="rita", name="Rita (Lesezugriff)", roles={"readonly"}))
+    obj.console.print(obj.say("cli.demo.actors"))
+    total = crm.contacts.count()
+    obj.console.print(
+        "  • "
+        + obj.say("cli.demo.sees", actor=anna.actor.name, count=anna.contacts.count(), total=total)
+    )
+    target = next(c for c in anna.contacts.all() if isinstance(c, Company))
+    try:
+        anna.contacts.archive(target)
+    except PermissionDenied as exc:
+        obj.console.print(
+            "  • "
+            + obj.say(
+                "cli.demo.denied",
+                actor=anna.actor.name,
+                number=target.number,
+                error=exc.message(obj.lang),
+            )
+        )
+    noted = next((c for c in crm.contacts.all() if c.notes), None)
+    if noted is not None:
+        seen = rita.contacts.get(noted.number or noted.id)
+        obj.console.print(
+            "  • "
+            + obj.say(
+                "cli.demo.hidden",
+                actor=rita.actor.name,
+                number=seen.number,
+                fields=", ".join(sorted(seen.redacted)),
+            )
+        )
 
 
 def _print_companies(obj: Context, crm: CRM) -> None:

@@ -215,6 +215,26 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Auffälligkeiten in den Beispieldaten:",
     ),
     "cli.actor": ("running as {actor}", "angemeldet als {actor}"),
+    "cli.local_admin": (
+        "running as the local administrator (no actor configured: everything is allowed)",
+        "angemeldet als lokale Administration (kein Akteur eingestellt: alles ist erlaubt)",
+    ),
+    "cli.demo.actors": (
+        "Two colleagues, two roles:",
+        "Zwei Kolleginnen, zwei Rollen:",
+    ),
+    "cli.demo.sees": (
+        "{actor} sees {count} of {total} contacts (only her own customers and their people)",
+        "{actor} sieht {count} von {total} Kontakten (nur eigene Kunden und deren Personen)",
+    ),
+    "cli.demo.denied": (
+        "{actor} tries to archive {number}: {error}",
+        "{actor} versucht, {number} zu archivieren: {error}",
+    ),
+    "cli.demo.hidden": (
+        "{actor} reads {number} without the fields: {fields}",
+        "{actor} liest {number} ohne die Felder: {fields}",
+    ),
     "cli.error": ("error: {detail}", "Fehler: {detail}"),
 }
 
@@ -226,6 +246,37 @@ NOUNS: dict[str, tuple[str, str]] = {
     "affiliation": ("affiliation", "Zugehörigkeit"),
     "person": ("person", "Person"),
     "company": ("company", "Unternehmen"),
+}
+
+
+#: Resource kinds (plural) as the ``resource`` parameter of messages.
+RESOURCE_NOUNS: dict[str, tuple[str, str]] = {
+    "contact": ("contacts", "Kontakte"),
+    "affiliation": ("affiliations", "Zugehörigkeiten"),
+    "correspondence": ("correspondence", "Korrespondenz"),
+    "internal_note": ("internal notes", "interne Notizen"),
+    "consent": ("consents", "Einwilligungen"),
+    "evidence": ("consent evidence", "Einwilligungsnachweise"),
+    "privacy_request": ("privacy requests", "Datenschutzanfragen"),
+    "audit": ("the audit log", "das Protokoll"),
+    "segment": ("segments", "Segmente"),
+    "campaign": ("campaigns", "Kampagnen"),
+    "sync_config": ("the sync configuration", "die Sync-Einstellungen"),
+}
+#: Actions as the ``action`` parameter of messages.
+VERBS: dict[str, tuple[str, str]] = {
+    "read": ("read", "lesen"),
+    "create": ("create", "anlegen"),
+    "update": ("change", "ändern"),
+    "archive": ("archive", "archivieren"),
+    "merge": ("merge", "zusammenführen"),
+    "erase": ("erase", "löschen"),
+    "export": ("export", "exportieren"),
+}
+_TRANSLATED: dict[str, dict[str, tuple[str, str]]] = {
+    "kind": NOUNS,
+    "resource": RESOURCE_NOUNS,
+    "action": VERBS,
 }
 
 
@@ -269,9 +320,11 @@ def render(code: str, lang: Lang = "en", /, **params: object) -> str:
     message can never hide the error it reports.
     """
     text = template(code, lang)
-    kind = params.get("kind")
-    if isinstance(kind, str) and kind in NOUNS:
-        params = {**params, "kind": NOUNS[kind][0 if lang == "en" else 1]}
+    index = 0 if lang == "en" else 1
+    for key, table in _TRANSLATED.items():
+        value = params.get(key)
+        if isinstance(value, str) and value in table:
+            params = {**params, key: table[value][index]}
     try:
         return text.format_map(_Defaulting(params))
     except (ValueError, IndexError, AttributeError, KeyError):

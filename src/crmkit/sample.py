@@ -77,6 +77,8 @@ RELATIONSHIPS: Final = (
 )  # fmt: skip
 LEAD_SOURCES: Final = ("Messe", "Website", "Empfehlung", "Kaltakquise", "Newsletter")
 FREE_MAIL: Final = ("gmail.com", "web.de", "gmx.de", "t-online.de")
+#: Staff who own the demo's companies (the sales actor "anna" sees only hers).
+DEMO_OWNERS: Final = ("anna", "ben", None)
 
 
 def _ascii(text: str) -> str:
@@ -123,8 +125,8 @@ class SampleData:
     companies: tuple[Company, ...]
     persons: tuple[Person, ...]
     affiliations: tuple[Affiliation, ...]
-    #: Human descriptions of the duplicates and problems planted on purpose.
-    planted: tuple[str, ...]
+    #: The duplicates and problems planted on purpose, in English and German.
+    planted: tuple[tuple[str, str], ...]
 
 
 def demo_dataset(seed: int = 2026) -> SampleData:
@@ -138,7 +140,7 @@ def demo_dataset(seed: int = 2026) -> SampleData:
         companies.append(company)
         persons.extend(staff)
         affiliations.extend(links)
-    planted: list[str] = []
+    planted: list[tuple[str, str]] = []
     # Duplicates that users meet every day.
     muster = companies[0]
     companies.append(
@@ -150,7 +152,10 @@ def demo_dataset(seed: int = 2026) -> SampleData:
             addresses=muster.addresses,
         )
     )
-    planted.append("duplicate: 'Muster GmbH' and 'Muster Gesellschaft mbH' (same e-mail)")
+    planted.append((
+        "duplicate: 'Muster GmbH' and 'Muster Gesellschaft mbH' (same e-mail)",
+        "Dublette: „Muster GmbH“ und „Muster Gesellschaft mbH“ (gleiche E-Mail)",
+    ))  # fmt: skip
     juergen = next((p for p in persons if p.first_name == "Jürgen"), persons[0])
     persons.append(
         Person(
@@ -161,7 +166,10 @@ def demo_dataset(seed: int = 2026) -> SampleData:
             relationships={"customer"},
         )
     )
-    planted.append(f"duplicate: '{juergen.display_name}' written without umlauts")
+    planted.append((
+        f"duplicate: '{juergen.display_name}' written without umlauts",
+        f"Dublette: „{juergen.display_name}“ ohne Umlaute geschrieben",
+    ))  # fmt: skip
     # Quality problems.
     persons.append(
         Person(
@@ -171,11 +179,17 @@ def demo_dataset(seed: int = 2026) -> SampleData:
             lead=LeadInfo(source="Messe", status="new"),
         )
     )
-    planted.append("problem: lead 'Kim Neumann' has no e-mail and no phone")
+    planted.append((
+        "problem: lead 'Kim Neumann' has no e-mail and no phone",
+        "Problem: Lead „Kim Neumann“ hat weder E-Mail noch Telefon",
+    ))  # fmt: skip
     persons.append(
         Person(last_name="Schmidt & Partner GmbH", emails=["kontakt@schmidt-partner.de"])
     )
-    planted.append("problem: a person named 'Schmidt & Partner GmbH' is probably a company")
+    planted.append((
+        "problem: a person named 'Schmidt & Partner GmbH' is probably a company",
+        "Problem: eine Person namens „Schmidt & Partner GmbH“ ist wohl ein Unternehmen",
+    ))  # fmt: skip
     companies.append(
         Company(
             name="Elbtal Bau Ost GmbH",
@@ -183,8 +197,14 @@ def demo_dataset(seed: int = 2026) -> SampleData:
             emails=["info@elbtal-bau-ost.de"],
         )
     )
-    planted.append("problem: customer 'Elbtal Bau Ost GmbH' has no contact person at all")
-    planted.append("problem: numbers in the fictional +49 123 range are in no assigned range")
+    planted.append((
+        "problem: customer 'Elbtal Bau Ost GmbH' has no contact person at all",
+        "Problem: Kunde „Elbtal Bau Ost GmbH“ hat keinen Ansprechpartner",
+    ))  # fmt: skip
+    planted.append((
+        "problem: numbers in the fictional +49 123 range are in no assigned range",
+        "Problem: Nummern im fiktiven Bereich +49 123 sind nirgends vergeben",
+    ))  # fmt: skip
     return SampleData(tuple(companies), tuple(persons), tuple(affiliations), tuple(planted))
 
 
@@ -213,6 +233,8 @@ def _company_with_staff(
         ],
         website=f"https://www.{domain}",
         relationships=relationships,
+        owner=DEMO_OWNERS[i % len(DEMO_OWNERS)],
+        notes="Zahlt zuverlässig, Skonto vereinbart." if i % 4 == 0 else "",
         tags={rng.choice(("Branche-IT", "Branche-Handwerk", "Branche-Handel", "Newsletter"))},
         lead=LeadInfo(source=rng.choice(LEAD_SOURCES), status="contacted")
         if "lead" in relationships or "prospect" in relationships
