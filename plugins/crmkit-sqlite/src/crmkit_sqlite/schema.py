@@ -1,0 +1,176 @@
+"""The database schema and its migrations.
+
+``MIGRATIONS[i]`` takes a database from schema version *i* to *i + 1*;
+:data:`SCHEMA_VERSION` is the version this release writes.  The store runs
+the missing migrations in one transaction when it opens a file, so an upgrade
+is all or nothing.  A migration, once released, never changes: a new release
+that needs another table or index appends a function.
+
+The DDL is written out as SQL rather than generated, so the schema a file
+gets does not depend on the installed sqlite-utils version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Final
+
+#: The table holding ``schema_version`` (and nothing a user edits).
+META_TABLE: Final = "crmkit_meta"
+#: The name of the contact-number counter in the ``sequences`` table.
+CONTACT_SEQUENCE: Final = "contact_number"
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1_core_tables(conn: sqlite3.Connection) -> None:
+    """Version 1: metadata, the number counter, contacts, affiliations and the audit log."""
+    for statement in (
+        f"""CREATE TABLE {META_TABLE} (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        """CREATE TABLE sequences (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        )""",
+        # rid: a stable integer key (it survives VACUUM) for the lookup tables,
+        # whose rows then append in order instead of landing at random places.
+        """CREATE TABLE contacts (
+            rid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            number TEXT NOT NULL UNIQUE,
+            number_seq INTEGER,
+            kind TEXT NOT NULL CHECK (kind IN ('person', 'company')),
+            version INTEGER NOT NULL,
+            archived INTEGER NOT NULL DEFAULT 0,
+            owner TEXT,
+            data TEXT NOT NULL
+        )""",
+        # Number order as crmkit defines it: shorter numbers first, then by text.
+        "CREATE INDEX idx_contacts_number_order ON contacts (length(number), number)",
+        "CREATE INDEX idx_contacts_owner ON contacts (owner)",
+        """CREATE TABLE affiliations (
+            id TEXT PRIMARY KEY,
+            person_id TEXT NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+            company_id TEXT NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            created_at TEXT,
+            is_primary INTEGER NOT NULL DEFAULT 0,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_affiliations_person_id ON affiliations (person_id)",
+        "CREATE INDEX idx_affiliations_company_id ON affiliations (company_id)",
+        # The append-only audit log; seq keeps the order of appending.
+        """CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            resource TEXT NOT NULL,
+            entity_id TEXT,
+            outcome TEXT NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_audit_entity_id ON audit (entity_id)",
+        "CREATE INDEX idx_audit_actor_id ON audit (actor_id)",
+    ):
+        conn.execute(statement)
+    conn.execute("INSERT INTO sequences (name, value) VALUES (?, 0)", (CONTACT_SEQUENCE,))
+
+
+def _v2_lookup_tables(conn: sqlite3.Connection) -> None:
+    """Version 2: lookup tables for e-mail addresses, domains, phones, switchboard stems,
+    and the FTS5 index of name words.
+
+    They are derived from the stored contacts; the store fills them right after
+    the upgrade (see :mod:`crmkit_sqlite.lookups`), in the same transaction.
+    """
+    for statement in (
+        """CREATE TABLE contact_emails (
+            contact_rid INTEGER NOT NULL REFERENCES contacts (rid) ON DELETE CASCADE,
+            address_lower TEXT NOT NULL,
+            domain TEXT NOT NULL,
+            PRIMARY KEY (contact_rid, address_lower)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX idx_contact_emails_address_lower ON contact_emails (address_lower)",
+        "CREATE INDEX idx_contact_emails_domain ON contact_emails (domain)",
+        """CREATE TABLE contact_phones (
+            contact_rid INTEGER NOT NULL REFERENCES contacts (rid) ON DELETE CASCADE,
+            e164 TEXT NOT NULL,
+            PRIMARY KEY (contact_rid, e164)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX idx_contact_phones_e164 ON contact_phones (e164)",
+        # Folded name words (crmkit.search.name_words), one document per
+        # contact, rowid = contacts.rid.  The ascii tokenizer keeps every
+        # non-ASCII character inside a token, so a token is exactly one
+        # folded word; prefix indexes speed up one- and two-letter look-ups.
+        """CREATE VIRTUAL TABLE contact_names USING fts5 (
+            words, tokenize = 'ascii', prefix = '1 2'
+        )""",
+        """CREATE TRIGGER contact_names_cascade AFTER DELETE ON contacts BEGIN
+            DELETE FROM contact_names WHERE rowid = old.rid;
+        END""",
+        """CREATE TABLE contact_stems (
+            contact_rid INTEGER NOT NULL REFERENCES contacts (rid) ON DELETE CASCADE,
+            stem TEXT NOT NULL,
+            PRIMARY KEY (contact_rid, stem)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX idx_contact_stems_stem ON contact_stems (stem)",
+    ):
+        conn.execute(statement)
+    conn.execute(f"DELETE FROM {META_TABLE} WHERE key = 'lookup_fingerprint'")
+
+
+#: Index *i* migrates from schema version *i* to *i + 1*.
+MIGRATIONS: Final[list[Migration]] = [_v1_core_tables, _v2_lookup_tables]
+#: The schema version this release creates and understands.
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def read_schema_version(conn: sqlite3.Connection) -> int | None:
+    """The stored schema version, or ``None`` if the database has no ``crmkit_meta``.
+
+    Raises :class:`ValueError` if the table exists but the value is not a
+    non-negative integer.
+    """
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (META_TABLE,)
+    ).fetchone()
+    if found is None:
+        return None
+    row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        raise ValueError("crmkit_meta has no schema_version")
+    value = str(row[0])
+    if not value.isdigit():
+        raise ValueError(f"schema_version is {value!r}, not a number")
+    return int(value)
+
+
+def migrate(conn: sqlite3.Connection, current: int, target: int = SCHEMA_VERSION) -> None:
+    """Apply ``MIGRATIONS[current:target]`` and record *target* as the schema version.
+
+    The caller owns the transaction: run this between ``BEGIN IMMEDIATE`` and
+    ``COMMIT`` so an interrupted upgrade leaves the old schema intact.
+    """
+    for step in MIGRATIONS[current:target]:
+        step(conn)
+    conn.execute(
+        f"INSERT INTO {META_TABLE} (key, value) VALUES ('schema_version', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (str(target),),
+    )
+
+
+__all__ = [
+    "CONTACT_SEQUENCE",
+    "META_TABLE",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Migration",
+    "migrate",
+    "read_schema_version",
+]

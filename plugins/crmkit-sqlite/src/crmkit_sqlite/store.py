@@ -1,0 +1,1129 @@
+"""The SQLite store: one file (or an in-memory database), one connection, one lock.
+
+Every entity is kept as the JSON of :func:`crmkit.serialize.to_dict`; the
+columns beside it (number, kind, version, archived …) and the lookup tables
+of :mod:`crmkit_sqlite.lookups` (e-mail addresses, domains, phones,
+switchboard stems, an FTS5 index of name words) exist for ordering,
+filtering and search.
+
+Transactions are explicit: the outermost :meth:`SQLiteStore.transaction`
+block runs ``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK``) and holds the
+store's lock, so other threads wait until it ends; nested blocks join it.
+Each write method additionally runs inside a savepoint, so a method that
+fails (a duplicate id, a stale version …) changes nothing even when the
+caller catches the error inside a larger transaction.
+
+No ``sqlite3`` exception leaves a public method: :func:`translate_error`
+turns each into a :class:`crmkit.CrmkitError` (``raise … from exc``).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
+from urllib.parse import unquote
+
+import attrs
+import sqlite_utils
+
+from crmkit import search as search_rules
+from crmkit.audit import AuditRecord
+from crmkit.auth import RowScope
+from crmkit.errors import (
+    ConflictError,
+    CrmkitError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
+from crmkit.model import Affiliation, Contact
+from crmkit.serialize import from_dict, to_dict
+from crmkit.store import format_number, sort_affiliations
+from crmkit_sqlite import lookups
+from crmkit_sqlite.schema import (
+    CONTACT_SEQUENCE,
+    META_TABLE,
+    SCHEMA_VERSION,
+    migrate,
+    read_schema_version,
+)
+
+#: The distribution named in "upgrade …" messages.
+DISTRIBUTION: Final = "crmkit-sqlite"
+#: The path that means "a private in-memory database".
+MEMORY: Final = ":memory:"
+#: Default time in milliseconds to wait for another process's write lock.
+DEFAULT_BUSY_TIMEOUT_MS: Final = 5000
+#: Rows per ``executemany`` in :meth:`SQLiteStore.add_contacts`.
+WRITE_BATCH: Final = 2000
+#: Rows fetched per round trip by :meth:`SQLiteStore.iter_contacts`.
+READ_CHUNK: Final = 1000
+#: Page cache per connection, in KiB (``PRAGMA cache_size``).
+CACHE_KIB: Final = 64 * 1024
+#: Up to this many search candidates are read at once; more are streamed.
+SMALL_CANDIDATES: Final = 2000
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_JSON_SEPARATORS: Final = (",", ":")
+
+_INSERT_CONTACT: Final = (
+    "INSERT INTO contacts (rid, id, number, number_seq, kind, version, archived, owner, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: Row visibility for a :class:`~crmkit.auth.RowScope`, on the outer ``contacts``
+#: table: its own contacts, and persons affiliated with one of its own companies.
+_VISIBLE: Final = (
+    "(contacts.owner = ? OR (contacts.kind = 'person' AND EXISTS ("
+    "SELECT 1 FROM affiliations a JOIN contacts co ON co.id = a.company_id "
+    "WHERE a.person_id = contacts.id AND co.owner = ?)))"
+)
+#: An affiliation is visible when its person or its company is.
+_AFFILIATION_VISIBLE: Final = (
+    f"(EXISTS (SELECT 1 FROM contacts WHERE contacts.id = affiliations.person_id AND {_VISIBLE})"
+    f" OR EXISTS (SELECT 1 FROM contacts WHERE contacts.id = affiliations.company_id"
+    f" AND {_VISIBLE}))"
+)
+
+
+def _scope_sql(scope: RowScope | None) -> tuple[str, tuple[str, ...]]:
+    """An ``AND …`` clause restricting ``contacts`` rows to *scope* (empty for None)."""
+    if scope is None:
+        return "", ()
+    return f" AND {_VISIBLE}", (scope.owner, scope.owner)
+
+
+def _affiliation_scope_sql(scope: RowScope | None) -> tuple[str, tuple[str, ...]]:
+    """An ``AND …`` clause restricting ``affiliations`` rows to *scope*."""
+    if scope is None:
+        return "", ()
+    return f" AND {_AFFILIATION_VISIBLE}", (scope.owner,) * 4
+
+
+# -- URLs ---------------------------------------------------------------------
+def parse_url(url: str) -> str:
+    """The database path an ``sqlite://`` URL names, or ``":memory:"``.
+
+    The forms follow SQLAlchemy: ``sqlite:///crm.db`` (relative to the current
+    directory), ``sqlite:////srv/crm/crm.db`` (absolute), and ``sqlite://`` or
+    ``sqlite:///:memory:`` (a private in-memory database).  The path is
+    percent-decoded (``my%20crm.db``).  A host part, a query string, a
+    fragment or an empty path raise :class:`crmkit.StoreError` with code
+    ``store.bad_url``.
+    """
+    if not isinstance(url, str):
+        raise StoreError(code="store.bad_url", url=url)
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() != "sqlite":
+        raise StoreError(code="store.bad_url", url=url)
+    if rest == "":
+        return MEMORY
+    if not rest.startswith("/") or "?" in rest or "#" in rest:
+        raise StoreError(code="store.bad_url", url=url)
+    path = unquote(rest[1:])
+    if not path or "\x00" in path:
+        raise StoreError(code="store.bad_url", url=url)
+    return path
+
+
+# -- error translation ----------------------------------------------------------
+_BUSY: Final = ("database is locked", "database table is locked", "database is busy")
+_IO: Final = (
+    "unable to open",
+    "disk i/o error",
+    "readonly database",
+    "read-only",
+    "disk is full",
+    "database or disk is full",
+    "no such file",
+    "permission",
+)
+_NOT_A_DATABASE: Final = ("file is not a database", "file is encrypted or is not a database")
+
+
+def translate_error(exc: sqlite3.Error, path: str) -> CrmkitError:
+    """The crmkit error for a native SQLite error on the database at *path*.
+
+    ``database is locked`` → ``store.busy``; cannot open / read-only / disk
+    full → ``store.io``; "file is not a database" → ``store.not_crmkit``;
+    other database errors (malformed pages, missing tables) →
+    ``store.corrupt``; a ``UNIQUE`` violation → :class:`crmkit.ConflictError`
+    (code ``exists``); other integrity violations and API misuse →
+    :class:`crmkit.StoreError`.
+    """
+    text = str(exc) or type(exc).__name__
+    low = text.lower()
+    if isinstance(exc, sqlite3.IntegrityError):
+        if low.startswith("unique constraint failed"):
+            key = text.partition(":")[2].strip() or text
+            return ConflictError(code="exists", kind="record", key=key)
+        return StoreError(code="store", detail=f"the database refused the change: {text}")
+    if isinstance(exc, sqlite3.ProgrammingError) and "closed database" in low:
+        return StoreError(code="store.closed")
+    if "no such module" in low:
+        return StoreError(
+            code="store",
+            detail=f"this SQLite library lacks a module crmkit-sqlite needs (FTS5): {text}",
+        )
+    if any(marker in low for marker in _BUSY):
+        return StoreError(code="store.busy", path=path)
+    if any(marker in low for marker in _NOT_A_DATABASE):
+        return StoreError(code="store.not_crmkit", path=path, detail=text)
+    if isinstance(exc, sqlite3.OperationalError) and any(marker in low for marker in _IO):
+        return StoreError(code="store.io", path=path, detail=text)
+    if isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+        return StoreError(code="store", detail=text)
+    if isinstance(exc, sqlite3.DatabaseError):
+        return StoreError(code="store.corrupt", path=path, detail=text)
+    return StoreError(code="store", detail=text)
+
+
+def _public(
+    method: Callable[Concatenate[SQLiteStore, _P], _R],
+) -> Callable[Concatenate[SQLiteStore, _P], _R]:
+    """Refuse work on a closed store and translate every ``sqlite3`` error."""
+
+    @functools.wraps(method)
+    def wrapper(self: SQLiteStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        self._check_open()
+        with self._translated():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+# -- rows ---------------------------------------------------------------------------
+def _number_seq(number: str) -> int | None:
+    digits = number[1:]
+    return int(digits) if digits.isdigit() else None
+
+
+def _stamped(contact: Contact, number: str) -> Contact:
+    """*contact* with *number* and version 1, as ``attrs.evolve`` would give it.
+
+    A bulk-load fast path: both values are already canonical (the number came
+    from :func:`~crmkit.store.format_number` or through the contact's own
+    converter), so the copy skips re-running every field converter — that
+    would double the cost of :meth:`SQLiteStore.add_contacts`.
+    """
+    if contact.number == number and contact.version == 1:
+        return contact
+    clone = copy.copy(contact)
+    object.__setattr__(clone, "number", number)
+    object.__setattr__(clone, "version", 1)
+    return clone
+
+
+def _dumps(entity: object) -> str:
+    return json.dumps(to_dict(entity), ensure_ascii=False, separators=_JSON_SEPARATORS)
+
+
+def _fts_match(words: Iterable[str], *, prefix: bool) -> str:
+    """An FTS5 query needing every word, each quoted: ``"muell"* AND "max"*``.
+
+    Quoting makes every word a string, so no query text is ever read as FTS
+    syntax (``AND``, ``NEAR``, ``*``, ``"`` …).
+    """
+    star = "*" if prefix else ""
+    return " AND ".join(
+        '"' + w.replace('"', '""').replace("\x00", " ") + '"' + star for w in dict.fromkeys(words)
+    )
+
+
+def _has_token(word: str) -> bool:
+    """True if the FTS5 ``ascii`` tokenizer finds a token character in *word*."""
+    return any((ch.isascii() and ch.isalnum()) or not ch.isascii() for ch in word)
+
+
+@attrs.frozen
+class _Current:
+    """The columns of a stored row that the write checks need."""
+
+    rid: int
+    version: int
+    kind: str
+    number: str
+
+
+class SQLiteStore:
+    """A :class:`crmkit.store.Store` on an SQLite database file.
+
+    :param path: the database file (created if missing), or ``":memory:"``
+        for a private in-memory database.
+    :param url: the URL to report as :attr:`url`; defaults to the
+        ``sqlite://`` URL of *path*.
+    :param busy_timeout: milliseconds to wait for another process's write
+        lock before :class:`crmkit.StoreError` (``store.busy``).
+
+    Opening creates or upgrades the schema (see :mod:`crmkit_sqlite.schema`)
+    and refuses files that are not crmkit databases, are damaged, or were
+    written by a newer release — each with a :class:`crmkit.StoreError`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = MEMORY,
+        *,
+        url: str | None = None,
+        busy_timeout: int = DEFAULT_BUSY_TIMEOUT_MS,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.is_memory = self.path == MEMORY or self.path == ""
+        if self.is_memory:
+            self.path = MEMORY
+        self.url = url or ("sqlite://" if self.is_memory else _url_for(self.path))
+        base = {"concurrent", "fulltext"}
+        self.capabilities: frozenset[str] = frozenset(
+            base if self.is_memory else base | {"persistent"}
+        )
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._savepoints = itertools.count(1)
+        self._closed = False
+        self._conn = self._connect(busy_timeout)
+
+    # -- opening ---------------------------------------------------------------
+    def _connect(self, busy_timeout: int) -> sqlite3.Connection:
+        if not isinstance(busy_timeout, int) or busy_timeout < 0:
+            raise StoreError(code="store", detail=f"busy_timeout must be >= 0 ms: {busy_timeout!r}")
+        if not self.is_memory:
+            self._check_path()
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=busy_timeout / 1000,
+            )
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path) from exc
+        except (ValueError, OSError) as exc:  # e.g. a NUL character in the path
+            raise StoreError(code="store.io", path=self.path, detail=str(exc)) from exc
+        try:
+            self._open(conn, busy_timeout)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise translate_error(exc, self.path) from exc
+            raise
+        return conn
+
+    def _check_path(self) -> None:
+        target = Path(self.path)
+        try:
+            is_dir, parent_ok = target.is_dir(), target.parent.is_dir()
+        except (OSError, ValueError) as exc:
+            raise StoreError(code="store.io", path=self.path, detail=str(exc)) from exc
+        if is_dir:
+            raise StoreError(code="store.io", path=self.path, detail="it is a directory")
+        if not parent_ok:
+            raise StoreError(
+                code="store.io",
+                path=self.path,
+                detail=f"the directory {target.parent} does not exist",
+            )
+
+    def _open(self, conn: sqlite3.Connection, busy_timeout: int) -> None:
+        # Connection settings first: they change nothing in the file.
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout:d}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # 64 MiB of page cache (default 2 MiB): bulk loads touch random index
+        # pages (ids, e-mail addresses); at a million contacts this saves a third.
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB:d}")
+        version = self._inspect(conn)
+        if not self.is_memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+        if version == SCHEMA_VERSION and lookups.stored_fingerprint(conn) == lookups.fingerprint():
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have upgraded the file meanwhile.
+            current = self._inspect(conn)
+            try:
+                migrate(conn, current)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise StoreError(
+                    code="store.corrupt",
+                    path=self.path,
+                    detail=f"upgrading the schema from version {current} failed: {exc}",
+                ) from exc
+            if lookups.stored_fingerprint(conn) != lookups.fingerprint():
+                lookups.rebuild(conn, self._load_contact)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _inspect(self, conn: sqlite3.Connection) -> int:
+        """The schema version of the open database (0 for an empty one); refuse others."""
+        db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+        tables = [t for t in db.table_names() + db.view_names() if not t.startswith("sqlite_")]
+        if META_TABLE not in tables:
+            if tables:
+                shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+                raise StoreError(
+                    code="store.not_crmkit",
+                    path=self.path,
+                    detail=f"it has the tables {shown} but no {META_TABLE} table",
+                )
+            return 0
+        try:
+            found = read_schema_version(conn)
+        except ValueError as exc:
+            raise StoreError(code="store.corrupt", path=self.path, detail=str(exc)) from None
+        assert found is not None
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                code="store.schema_too_new",
+                path=self.path,
+                found=found,
+                supported=SCHEMA_VERSION,
+                distribution=DISTRIBUTION,
+            )
+        return found
+
+    # -- plumbing ----------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(code="store.closed")
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path) from exc
+
+    def _aborted(self) -> StoreError:
+        return StoreError(code="store.io", path=self.path, detail="SQLite aborted the transaction")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside the block commit together or not at all.
+
+        The outermost block runs ``BEGIN IMMEDIATE`` and holds the store's lock
+        until it ends, so other threads wait; nested blocks join it.  An
+        exception inside rolls back everything since the outermost block began
+        and propagates.
+        """
+        self._check_open()
+        with self._lock:
+            self._check_open()
+            outer = self._depth == 0
+            if outer:
+                with self._translated():
+                    self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._rollback()
+                raise
+            self._depth -= 1
+            if outer:
+                if self._closed:  # closed inside the block: nothing was committed
+                    raise StoreError(code="store.closed")
+                if not self._conn.in_transaction:
+                    raise self._aborted()
+                try:
+                    with self._translated():
+                        self._conn.execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+
+    def _rollback(self) -> None:
+        if self._closed or not self._conn.in_transaction:
+            return
+        try:
+            self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the original error is the one to report
+
+    @contextmanager
+    def _write(self) -> Iterator[str]:
+        """A transaction plus a savepoint: a failed write method changes nothing.
+
+        Yields the savepoint name, so a method can roll back to it itself.
+        """
+        with self.transaction():
+            if not self._conn.in_transaction:
+                raise self._aborted()
+            name = f"crmkit_sp{next(self._savepoints)}"
+            self._conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield name
+            except BaseException:
+                if self._conn.in_transaction:
+                    try:
+                        self._conn.execute(f"ROLLBACK TO {name}")
+                        self._conn.execute(f"RELEASE {name}")
+                    except sqlite3.Error:
+                        pass  # the outer block rolls back anyway
+                raise
+            self._conn.execute(f"RELEASE {name}")
+
+    def _load_contact(self, contact_id: str, data: str) -> Contact:
+        try:
+            return from_dict(Contact, json.loads(data))
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise StoreError(
+                code="store.corrupt", path=self.path, detail=f"contact {contact_id}: {exc}"
+            ) from exc
+
+    def _load_affiliation(self, affiliation_id: str, data: str) -> Affiliation:
+        try:
+            return from_dict(Affiliation, json.loads(data))
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise StoreError(
+                code="store.corrupt",
+                path=self.path,
+                detail=f"affiliation {affiliation_id}: {exc}",
+            ) from exc
+
+    def _contact_current(self, contact_id: object) -> _Current:
+        row = None
+        if isinstance(contact_id, str):
+            row = self._conn.execute(
+                "SELECT rid, version, kind, number FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(kind="contact", key=contact_id)
+        return _Current(rid=row[0], version=row[1], kind=row[2], number=row[3])
+
+    # -- contacts ------------------------------------------------------------------
+    @_public
+    def add_contact(self, contact: Contact) -> Contact:
+        """See :meth:`crmkit.store.Store.add_contact`."""
+        return self._add_contacts([contact])[0]
+
+    @_public
+    def add_contacts(self, contacts: Iterable[Contact]) -> list[Contact]:
+        """See :meth:`crmkit.store.Store.add_contacts`.
+
+        One transaction; rows are written with ``executemany`` in batches of
+        :data:`WRITE_BATCH`.
+        """
+        return self._add_contacts(contacts)
+
+    def _add_contacts(self, contacts: Iterable[Contact]) -> list[Contact]:
+        stored: list[Contact] = []
+        with self._write() as savepoint:
+            conn = self._conn
+            last = self._sequence_value()
+            start = last
+            rid = self._conn.execute("SELECT coalesce(max(rid), 0) FROM contacts").fetchone()[0]
+            rows: list[tuple[Any, ...]] = []
+            keys = lookups.LookupRows()
+            for contact in contacts:
+                if not isinstance(contact, Contact):
+                    raise ValidationError.single(
+                        "contact",
+                        "value.type",
+                        expected="Person or Company",
+                        actual=type(contact).__name__,
+                    )
+                number = contact.number
+                if number is None:
+                    last += 1
+                    number = format_number(last)
+                    seq: int | None = last
+                else:
+                    seq = _number_seq(number)
+                    if seq is not None and seq > last:
+                        last = seq
+                item = _stamped(contact, number)
+                stored.append(item)
+                rid += 1
+                rows.append(
+                    (
+                        rid,
+                        item.id,
+                        number,
+                        seq,
+                        item.kind,
+                        1,
+                        int(item.archived_at is not None),
+                        item.owner,
+                        _dumps(item),
+                    )
+                )
+                keys.add(rid, item)
+                if len(rows) >= WRITE_BATCH:
+                    self._insert_contacts(savepoint, stored, rows, keys)
+            self._insert_contacts(savepoint, stored, rows, keys)
+            if last != start:
+                conn.execute(
+                    "UPDATE sequences SET value = ? WHERE name = ?", (last, CONTACT_SEQUENCE)
+                )
+        return stored
+
+    def _sequence_value(self) -> int:
+        """The last contact number handed out or given explicitly (the counter)."""
+        row = self._conn.execute(
+            "SELECT value FROM sequences WHERE name = ?", (CONTACT_SEQUENCE,)
+        ).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def _insert_contacts(
+        self,
+        savepoint: str,
+        stored: list[Contact],
+        rows: list[tuple[Any, ...]],
+        keys: lookups.LookupRows,
+    ) -> None:
+        conn = self._conn
+        try:
+            conn.executemany(_INSERT_CONTACT, rows)
+        except sqlite3.IntegrityError as exc:
+            conn.execute(f"ROLLBACK TO {savepoint}")
+            raise self._duplicate(stored) from exc
+        keys.write(conn)
+        rows.clear()
+
+    def _duplicate(self, stored: list[Contact]) -> CrmkitError:
+        """The first contact of *stored* whose id or number is taken, as MemoryStore reports it.
+
+        Runs after rolling back to the state before the call.
+        """
+        conn = self._conn
+        ids: set[str] = set()
+        numbers: set[str] = set()
+        for contact in stored:
+            number = contact.number or ""
+            if (
+                contact.id in ids
+                or conn.execute("SELECT 1 FROM contacts WHERE id = ?", (contact.id,)).fetchone()
+            ):
+                return ConflictError(code="exists", kind="contact", key=contact.id)
+            if (
+                number in numbers
+                or conn.execute("SELECT 1 FROM contacts WHERE number = ?", (number,)).fetchone()
+            ):
+                return ConflictError(code="exists", kind="contact number", key=number)
+            ids.add(contact.id)
+            numbers.add(number)
+        return StoreError(code="store", detail="a contact could not be added (constraint failed)")
+
+    @_public
+    def get_contact(self, contact_id: str, *, scope: RowScope | None = None) -> Contact:
+        """See :meth:`crmkit.store.Store.get_contact` (outside *scope*: not found)."""
+        row = None
+        if isinstance(contact_id, str):
+            where, params = _scope_sql(scope)
+            with self._lock:
+                row = self._conn.execute(
+                    f"SELECT data FROM contacts WHERE id = ?{where}", (contact_id, *params)
+                ).fetchone()
+        if row is None:
+            raise NotFoundError(kind="contact", key=contact_id)
+        return self._load_contact(contact_id, row[0])
+
+    @_public
+    def get_contact_by_number(self, number: str, *, scope: RowScope | None = None) -> Contact:
+        """See :meth:`crmkit.store.Store.get_contact_by_number`."""
+        row = None
+        if isinstance(number, str):
+            where, params = _scope_sql(scope)
+            with self._lock:
+                row = self._conn.execute(
+                    f"SELECT id, data FROM contacts WHERE number = ?{where}", (number, *params)
+                ).fetchone()
+        if row is None:
+            raise NotFoundError(kind="contact", key=number)
+        return self._load_contact(row[0], row[1])
+
+    @_public
+    def update_contact(self, contact: Contact) -> Contact:
+        """See :meth:`crmkit.store.Store.update_contact`."""
+        with self._write():
+            current = self._contact_current(contact.id)
+            if current.version != contact.version:
+                raise ConflictError(
+                    kind="contact",
+                    key=contact.number or contact.id,
+                    expected=contact.version,
+                    actual=current.version,
+                )
+            if current.kind != contact.kind:
+                raise ValidationError.single(
+                    "kind",
+                    "value.invalid",
+                    value=contact.kind,
+                    reason=f"the stored contact is a {current.kind}",
+                )
+            stored = attrs.evolve(contact, number=current.number, version=current.version + 1)
+            conn = self._conn
+            conn.execute(
+                "UPDATE contacts SET version = ?, archived = ?, owner = ?, data = ? WHERE id = ?",
+                (
+                    stored.version,
+                    int(stored.archived_at is not None),
+                    stored.owner,
+                    _dumps(stored),
+                    stored.id,
+                ),
+            )
+            lookups.delete_rows(conn, current.rid)
+            keys = lookups.LookupRows()
+            keys.add(current.rid, stored)
+            keys.write(conn)
+            return stored
+
+    @_public
+    def delete_contact(self, contact_id: str) -> None:
+        """See :meth:`crmkit.store.Store.delete_contact` (affiliations go by cascade)."""
+        with self._write():
+            deleted = 0
+            if isinstance(contact_id, str):
+                deleted = self._conn.execute(
+                    "DELETE FROM contacts WHERE id = ?", (contact_id,)
+                ).rowcount
+            if deleted == 0:
+                raise NotFoundError(kind="contact", key=contact_id)
+
+    @_public
+    def iter_contacts(
+        self, *, include_archived: bool = True, scope: RowScope | None = None
+    ) -> Iterator[Contact]:
+        """See :meth:`crmkit.store.Store.iter_contacts`.
+
+        Rows are fetched :data:`READ_CHUNK` at a time (keyset pagination on
+        the number), so a million contacts never sit in memory at once.  The
+        lock is held per chunk, not across the whole iteration: changes made
+        by other threads meanwhile may or may not be seen.
+        """
+        where, params = _scope_sql(scope)
+        if not include_archived:
+            where += " AND archived = 0"
+        return self._iter_filtered(where, params)
+
+    @_public
+    def count_contacts(
+        self, *, include_archived: bool = True, scope: RowScope | None = None
+    ) -> int:
+        """See :meth:`crmkit.store.Store.count_contacts`."""
+        where, params = _scope_sql(scope)
+        if not include_archived:
+            where += " AND archived = 0"
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT count(*) FROM contacts WHERE 1{where}", params
+            ).fetchone()
+        return int(row[0])
+
+    # -- affiliations -------------------------------------------------------------------
+    def _check_kinds(self, affiliation: Affiliation) -> None:
+        person = self._contact_current(affiliation.person_id)
+        company = self._contact_current(affiliation.company_id)
+        if person.kind != "person":
+            raise ValidationError.single(
+                "person_id", "affiliation.kind", expected="person", actual=person.kind
+            )
+        if company.kind != "company":
+            raise ValidationError.single(
+                "company_id", "affiliation.kind", expected="company", actual=company.kind
+            )
+
+    def _affiliation_row(self, aff: Affiliation) -> tuple[Any, ...]:
+        data = to_dict(aff)
+        return (
+            aff.person_id,
+            aff.company_id,
+            aff.version,
+            data.get("created_at"),
+            int(aff.primary),
+            json.dumps(data, ensure_ascii=False, separators=_JSON_SEPARATORS),
+            aff.id,
+        )
+
+    @_public
+    def add_affiliation(self, affiliation: Affiliation) -> Affiliation:
+        """See :meth:`crmkit.store.Store.add_affiliation`."""
+        with self._write():
+            taken = self._conn.execute(
+                "SELECT 1 FROM affiliations WHERE id = ?", (affiliation.id,)
+            ).fetchone()
+            if taken:
+                raise ConflictError(code="exists", kind="affiliation", key=affiliation.id)
+            self._check_kinds(affiliation)
+            stored = attrs.evolve(affiliation, version=1)
+            self._conn.execute(
+                "INSERT INTO affiliations (person_id, company_id, version, created_at, "
+                "is_primary, data, id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                self._affiliation_row(stored),
+            )
+            return stored
+
+    @_public
+    def get_affiliation(self, affiliation_id: str, *, scope: RowScope | None = None) -> Affiliation:
+        """See :meth:`crmkit.store.Store.get_affiliation`."""
+        row = None
+        if isinstance(affiliation_id, str):
+            where, params = _affiliation_scope_sql(scope)
+            with self._lock:
+                row = self._conn.execute(
+                    f"SELECT data FROM affiliations WHERE id = ?{where}",
+                    (affiliation_id, *params),
+                ).fetchone()
+        if row is None:
+            raise NotFoundError(kind="affiliation", key=affiliation_id)
+        return self._load_affiliation(affiliation_id, row[0])
+
+    @_public
+    def update_affiliation(self, affiliation: Affiliation) -> Affiliation:
+        """See :meth:`crmkit.store.Store.update_affiliation`."""
+        with self._write():
+            row = self._conn.execute(
+                "SELECT version FROM affiliations WHERE id = ?", (affiliation.id,)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(kind="affiliation", key=affiliation.id)
+            if row[0] != affiliation.version:
+                raise ConflictError(
+                    kind="affiliation",
+                    key=affiliation.id,
+                    expected=affiliation.version,
+                    actual=row[0],
+                )
+            self._check_kinds(affiliation)
+            stored = attrs.evolve(affiliation, version=row[0] + 1)
+            self._conn.execute(
+                "UPDATE affiliations SET person_id = ?, company_id = ?, version = ?, "
+                "created_at = ?, is_primary = ?, data = ? WHERE id = ?",
+                self._affiliation_row(stored),
+            )
+            return stored
+
+    @_public
+    def delete_affiliation(self, affiliation_id: str) -> None:
+        """See :meth:`crmkit.store.Store.delete_affiliation`."""
+        with self._write():
+            deleted = 0
+            if isinstance(affiliation_id, str):
+                deleted = self._conn.execute(
+                    "DELETE FROM affiliations WHERE id = ?", (affiliation_id,)
+                ).rowcount
+            if deleted == 0:
+                raise NotFoundError(kind="affiliation", key=affiliation_id)
+
+    @_public
+    def affiliations_of_person(
+        self, person_id: str, *, scope: RowScope | None = None
+    ) -> list[Affiliation]:
+        """See :meth:`crmkit.store.Store.affiliations_of_person`."""
+        return self._affiliations_of("person_id", person_id, scope)
+
+    @_public
+    def affiliations_of_company(
+        self, company_id: str, *, scope: RowScope | None = None
+    ) -> list[Affiliation]:
+        """See :meth:`crmkit.store.Store.affiliations_of_company`."""
+        return self._affiliations_of("company_id", company_id, scope)
+
+    def _affiliations_of(
+        self, column: str, contact_id: str, scope: RowScope | None
+    ) -> list[Affiliation]:
+        if not isinstance(contact_id, str):
+            return []
+        where, params = _affiliation_scope_sql(scope)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id, data FROM affiliations WHERE {column} = ?{where}",
+                (contact_id, *params),
+            ).fetchall()
+        return sort_affiliations(self._load_affiliation(i, d) for i, d in rows)
+
+    # -- search ---------------------------------------------------------------------------------
+    @_public
+    def search(self, query: search_rules.Query, *, scope: RowScope | None = None) -> list[Contact]:
+        """See :meth:`crmkit.store.Store.search`.
+
+        Candidates come from the lookup tables (the FTS5 name index for text,
+        exact index look-ups for numbers, e-mails, domains and phones),
+        narrowed in SQL by kind, archive state and *scope*;
+        :func:`crmkit.search.tier` decides what matches.  Candidates are read
+        in number order and reading stops once ``limit`` results are found —
+        first whole-word (tier 0) matches, then prefix (tier 1) matches — so
+        ``"mu"`` among a million contacts costs as much as ``limit`` rows.
+        The result is exactly ``crmkit.search.select(all_contacts, query)``.
+        """
+        filters, params = self._filter_sql(query)
+        visible, visible_params = _scope_sql(scope)
+        filters += visible
+        params += visible_params
+        if query.mode == "all":
+            return self._take(self._iter_filtered(filters, params), query, tier=0)
+        if query.mode != "text":
+            subquery, key_params = self._exact_sql(query)
+            found = self._candidates(subquery, key_params, filters, params)
+            return self._take(found, query, tier=0)
+        if not query.words or not all(_has_token(w) for w in query.words):
+            # No words, or a word without a single token character (hand-built
+            # queries only; analyze() never makes them): no index can narrow
+            # the search down, so every contact is a candidate.
+            return search_rules.select(self._iter_filtered(filters, params), query)
+        names = "SELECT rowid FROM contact_names WHERE contact_names MATCH ?"
+        whole = self._candidates(names, (_fts_match(query.words, prefix=False),), filters, params)
+        out = self._take(whole, query, tier=0)
+        if len(out) < query.limit:
+            # Prefix matches include the whole-word ones again; _take keeps tier 1 only.
+            prefixed = self._candidates(
+                names, (_fts_match(query.words, prefix=True),), filters, params
+            )
+            out += self._take(prefixed, query, tier=1, limit=query.limit - len(out))
+        return out
+
+    @staticmethod
+    def _take(
+        candidates: Iterable[Contact],
+        query: search_rules.Query,
+        *,
+        tier: int,
+        limit: int | None = None,
+    ) -> list[Contact]:
+        """The first *limit* candidates (in number order) in rank *tier* of *query*."""
+        want = query.limit if limit is None else limit
+        out: list[Contact] = []
+        if want < 1:
+            return out
+        for contact in candidates:
+            if search_rules.tier(contact, query) == tier:
+                out.append(contact)
+                if len(out) >= want:
+                    break
+        return out
+
+    @staticmethod
+    def _filter_sql(query: search_rules.Query) -> tuple[str, tuple[Any, ...]]:
+        sql = ""
+        params: tuple[Any, ...] = ()
+        if not query.include_archived:
+            sql += " AND archived = 0"
+        if query.kind is not None:
+            sql += " AND kind = ?"
+            params = (query.kind,)
+        return sql, params
+
+    @staticmethod
+    def _exact_sql(query: search_rules.Query) -> tuple[str, tuple[str, ...]]:
+        """The sub-select of candidate rids for a number, e-mail, domain or phone query."""
+        if query.mode == "number":
+            return "SELECT rid FROM contacts WHERE number = ?", (query.value,)
+        if query.mode == "email":
+            return "SELECT contact_rid FROM contact_emails WHERE address_lower = ?", (query.value,)
+        if query.mode == "domain":
+            return "SELECT contact_rid FROM contact_emails WHERE domain = ?", (query.value,)
+        return "SELECT contact_rid FROM contact_phones WHERE e164 = ?", (query.value,)
+
+    def _candidates(
+        self,
+        subquery: str,
+        sub_params: tuple[Any, ...],
+        filters: str,
+        params: tuple[Any, ...],
+    ) -> Iterator[Contact]:
+        """Contacts whose rid the *subquery* selects and that pass *filters*, in number order.
+
+        A few candidates are read at once and sorted here; many are walked
+        along the number index in chunks, so the caller can stop early.
+        """
+        with self._lock, self._translated():
+            probe = self._conn.execute(
+                f"SELECT count(*) FROM ({subquery} LIMIT {SMALL_CANDIDATES + 1})", sub_params
+            ).fetchone()[0]
+            if probe <= SMALL_CANDIDATES:
+                rows = self._conn.execute(
+                    f"SELECT id, data, number FROM contacts WHERE rid IN ({subquery}){filters}",
+                    (*sub_params, *params),
+                ).fetchall()
+        if probe > SMALL_CANDIDATES:
+            yield from self._iter_filtered(
+                f"{filters} AND rid IN ({subquery})", (*params, *sub_params)
+            )
+            return
+        rows.sort(key=lambda row: (len(row[2]), row[2]))
+        for contact_id, data, _number in rows:
+            yield self._load_contact(contact_id, data)
+
+    def _iter_filtered(self, filters: str, params: tuple[Any, ...]) -> Iterator[Contact]:
+        same_length = (
+            "SELECT id, data, number FROM contacts "
+            f"WHERE length(number) = ? AND number > ? {filters} ORDER BY number LIMIT ?"
+        )
+        longer = (
+            "SELECT id, data, number FROM contacts "
+            f"WHERE length(number) > ? {filters} ORDER BY length(number), number LIMIT ?"
+        )
+        after = ""
+        while True:
+            self._check_open()
+            with self._lock, self._translated():
+                rows = self._conn.execute(
+                    same_length, (len(after), after, *params, READ_CHUNK)
+                ).fetchall()
+                if len(rows) < READ_CHUNK:
+                    rows += self._conn.execute(
+                        longer, (len(after), *params, READ_CHUNK - len(rows))
+                    ).fetchall()
+            for contact_id, data, _number in rows:
+                yield self._load_contact(contact_id, data)
+            if len(rows) < READ_CHUNK:
+                return
+            after = rows[-1][2]
+
+    @_public
+    def find_by_phone(self, e164: str, *, scope: RowScope | None = None) -> list[Contact]:
+        """See :meth:`crmkit.store.Store.find_by_phone` (in number order)."""
+        if not isinstance(e164, str):
+            return []
+        return self._contacts_where(
+            "rid IN (SELECT contact_rid FROM contact_phones WHERE e164 = ?)", (e164,), scope
+        )
+
+    @_public
+    def find_switchboards(self, e164: str, *, scope: RowScope | None = None) -> list[Contact]:
+        """See :meth:`crmkit.store.Store.find_switchboards` (in number order)."""
+        if not isinstance(e164, str):
+            return []
+        prefixes = search_rules.stem_prefixes(e164)
+        if not prefixes:
+            return []
+        marks = ", ".join("?" * len(prefixes))
+        return self._contacts_where(
+            f"rid IN (SELECT contact_rid FROM contact_stems WHERE stem IN ({marks}))",
+            tuple(prefixes),
+            scope,
+        )
+
+    def _contacts_where(
+        self, condition: str, params: tuple[Any, ...], scope: RowScope | None
+    ) -> list[Contact]:
+        where, scope_params = _scope_sql(scope)
+        sql = (
+            f"SELECT id, data FROM contacts WHERE {condition}{where} "
+            "ORDER BY length(number), number"
+        )
+        with self._lock:
+            rows = self._conn.execute(sql, (*params, *scope_params)).fetchall()
+        return [self._load_contact(i, d) for i, d in rows]
+
+    # -- audit ----------------------------------------------------------------------------------
+    @_public
+    def append_audit(self, record: AuditRecord) -> None:
+        """See :meth:`crmkit.store.Store.append_audit` (part of the open transaction, if any)."""
+        data = to_dict(record)
+        with self._write():
+            self._conn.execute(
+                "INSERT INTO audit (id, at, actor_id, action, resource, entity_id, outcome, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    data["at"],
+                    record.actor_id,
+                    record.action,
+                    record.resource,
+                    record.entity_id,
+                    record.outcome,
+                    json.dumps(data, ensure_ascii=False, separators=_JSON_SEPARATORS),
+                ),
+            )
+
+    @_public
+    def iter_audit(
+        self, *, entity_id: str | None = None, actor_id: str | None = None
+    ) -> Iterator[AuditRecord]:
+        """See :meth:`crmkit.store.Store.iter_audit` (streamed in chunks, oldest first)."""
+        where = ""
+        params: tuple[str, ...] = ()
+        if entity_id is not None:
+            where += " AND entity_id = ?"
+            params += (entity_id,)
+        if actor_id is not None:
+            where += " AND actor_id = ?"
+            params += (actor_id,)
+        return self._iter_audit(where, params)
+
+    def _iter_audit(self, where: str, params: tuple[str, ...]) -> Iterator[AuditRecord]:
+        sql = f"SELECT seq, id, data FROM audit WHERE seq > ?{where} ORDER BY seq LIMIT ?"
+        after = 0
+        while True:
+            self._check_open()
+            with self._lock, self._translated():
+                rows = self._conn.execute(sql, (after, *params, READ_CHUNK)).fetchall()
+            for _seq, record_id, data in rows:
+                yield self._load_audit(record_id, data)
+            if len(rows) < READ_CHUNK:
+                return
+            after = rows[-1][0]
+
+    def _load_audit(self, record_id: str, data: str) -> AuditRecord:
+        try:
+            return from_dict(AuditRecord, json.loads(data))
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise StoreError(
+                code="store.corrupt", path=self.path, detail=f"audit record {record_id}: {exc}"
+            ) from exc
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the connection; later calls raise :class:`crmkit.StoreError` (``store.closed``).
+
+        Closing twice is harmless.  An open transaction (another thread's) is
+        waited for; the lock makes sure of that.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._conn.close()
+            except sqlite3.Error as exc:
+                raise translate_error(exc, self.path) from exc
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<SQLiteStore {self.url} ({state})>"
+
+
+def _url_for(path: str) -> str:
+    # POSIX: "/srv/crm.db" -> "sqlite:////srv/crm.db"; Windows: "sqlite:///C:\\crm.db".
+    return "sqlite:///" + os.path.abspath(path)
+
+
+def open_sqlite_store(url: str, options: Mapping[str, Any]) -> SQLiteStore:
+    """The factory registered for ``sqlite://`` (see :func:`parse_url` for the URL forms).
+
+    Known options: ``busy_timeout`` (milliseconds, default 5000).  Other
+    options are ignored, as by the memory store.
+    """
+    path = parse_url(url)
+    timeout = options.get("busy_timeout", DEFAULT_BUSY_TIMEOUT_MS)
+    return SQLiteStore(path, url=url, busy_timeout=timeout)
+
+
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT_MS",
+    "DISTRIBUTION",
+    "MEMORY",
+    "READ_CHUNK",
+    "WRITE_BATCH",
+    "SQLiteStore",
+    "open_sqlite_store",
+    "parse_url",
+    "translate_error",
+]
