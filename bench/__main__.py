@@ -28,6 +28,7 @@ COLUMNS = [
     ("domain_p95_ms", "domain p95 ms", "{:.2f}"),
     ("file_mb", "file MB", "{:.0f}"),
     ("peak_mb", "peak MB", "{:.0f}"),
+    ("worker_peak_mb", "worker peak MB", "{:.0f}"),
 ]
 
 

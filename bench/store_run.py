@@ -72,6 +72,7 @@ def run(size: int, url: str, workers: int) -> dict[str, Any]:
             sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file()) / 2**20
         )
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["worker_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return result
 
 
