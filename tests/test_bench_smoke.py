@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from bench.data import contact_from_row, dataset, read_chunks
 from bench.store_run import run
 

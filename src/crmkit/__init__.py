@@ -26,6 +26,7 @@ from crmkit.errors import (
     StoreError,
     ValidationError,
 )
+from crmkit.greeting import greeting
 from crmkit.hookspecs import hookimpl
 from crmkit.model import (
     Address,
@@ -69,6 +70,7 @@ __all__ = [
     "StoreError",
     "ValidationError",
     "__version__",
+    "greeting",
     "hookimpl",
     "link",
     "make_plugin_manager",
