@@ -11,7 +11,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["tests", "lint", "typing", "docs"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 
 ROOT = Path(__file__).parent
 PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
@@ -48,7 +48,7 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
-def typing(session: nox.Session) -> None:
+def typecheck(session: nox.Session) -> None:
     """mypy --strict over core, plugins and tests."""
     _install_workspace(session)
     session.run("mypy")

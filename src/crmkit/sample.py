@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import attrs
 
+from crmkit import normalize
 from crmkit.model import Address, Affiliation, Company, LeadInfo, Person, link
 
 FIRST_NAMES: Final = (
@@ -82,17 +83,8 @@ DEMO_OWNERS: Final = ("anna", "ben", None)
 
 
 def _ascii(text: str) -> str:
-    table = str.maketrans(
-        {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
-    )
-    folded = text.translate(table)
-    out = []
-    for ch in folded.lower():
-        if ch.isascii() and (ch.isalnum() or ch in ".-"):
-            out.append(ch)
-        elif ch in " /":
-            out.append("-")
-    return "".join(out).strip("-").replace("--", "-") or "firma"
+    """An e-mail/domain-safe spelling: ``"Jürgen-Peter"`` → ``"juergen-peter"``."""
+    return "-".join(normalize.fold(text).split()) or "firma"
 
 
 def _domain(stem: str) -> str:
