@@ -31,7 +31,7 @@ import attrs
 
 from crmkit import normalize
 from crmkit import search as search_mod
-from crmkit.audit import AuditRecord, diff
+from crmkit.audit import AuditRecord, FieldChange, diff
 from crmkit.auth import Actor, Authorizer, RowScope, as_actor
 from crmkit.errors import Finding, PermissionDenied, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person, link
@@ -216,16 +216,7 @@ class CRM:
 
     def deny(self, action: str, resource: str, entity_id: str | None, reason: str) -> None:
         """Audit a refused attempt and raise :class:`crmkit.PermissionDenied`."""
-        record = AuditRecord(
-            at=self.now(),
-            actor_id=self._actor.id,
-            actor_name=self._actor.name,
-            action=action,
-            resource=resource,
-            entity_id=entity_id,
-            outcome="denied",
-            reason=reason,
-        )
+        record = self._audit_record(action, resource, entity_id, outcome="denied", reason=reason)
         if self._session.depth:
             self._session.denials.append(record)
         else:
@@ -250,20 +241,34 @@ class CRM:
         after: Any = None,
         reason: str = "",
     ) -> None:
+        changes = diff(
+            to_dict(before) if before is not None else None,
+            to_dict(after) if after is not None else None,
+        )
         self.store.append_audit(
-            AuditRecord(
-                at=self.now(),
-                actor_id=self._actor.id,
-                actor_name=self._actor.name,
-                action=action,
-                resource=resource,
-                entity_id=entity_id,
-                reason=reason,
-                changes=diff(
-                    to_dict(before) if before is not None else None,
-                    to_dict(after) if after is not None else None,
-                ),
-            )
+            self._audit_record(action, resource, entity_id, reason=reason, changes=changes)
+        )
+
+    def _audit_record(
+        self,
+        action: str,
+        resource: str,
+        entity_id: str | None,
+        *,
+        outcome: str = "ok",
+        reason: str = "",
+        changes: tuple[FieldChange, ...] = (),
+    ) -> AuditRecord:
+        return AuditRecord(
+            at=self.now(),
+            actor_id=self._actor.id,
+            actor_name=self._actor.name,
+            action=action,
+            resource=resource,
+            entity_id=entity_id,
+            outcome=outcome,
+            reason=reason,
+            changes=changes,
         )
 
     # -- time and transactions ----------------------------------------------------
