@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import crmkit.io  # noqa: F401  (registers the import parsers' message codes)
 from crmkit import messages
 from crmkit.errors import CrmkitError, ValidationError
 
