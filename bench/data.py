@@ -9,6 +9,7 @@ from typing import Any
 
 from crmkit import Address, Company, Contact, Person
 from crmkit.sample import bulk_rows
+from crmkit.store import PreparedContact, prepare_contact
 
 DATA_DIR = Path(__file__).parent / "data"
 FIELDS = ["kind", "name", "first_name", "last_name", "email", "phone", "street", "postal_code",
@@ -59,6 +60,11 @@ def contact_from_row(row: dict[str, Any]) -> Contact:
 def convert_chunk(rows: list[dict[str, str]]) -> list[Contact]:
     """Validate a chunk of rows (runs in a worker process)."""
     return [contact_from_row(r) for r in rows]
+
+
+def prepare_chunk(rows: list[dict[str, str]]) -> list[PreparedContact]:
+    """Validate a chunk of rows and prepare them for a bulk load (runs in a worker process)."""
+    return [prepare_contact(contact_from_row(r)) for r in rows]
 
 
 def floor_chunk(rows: list[dict[str, str]]) -> int:

@@ -211,9 +211,18 @@ def tier(contact: Contact, query: Query) -> int | None:
         return 0 if query.value in domain_keys(contact) else None
     if query.mode == "phone":
         return 0 if any(p.e164 == query.value for p in contact.phones) else None
-    words = name_words(contact)
+    return word_tier(name_words(contact), query.words)
+
+
+def word_tier(words: Sequence[str], query_words: Iterable[str]) -> int | None:
+    """The text tier of a name with folded *words* (see :func:`name_words`) for *query_words*.
+
+    0 if every query word equals a whole name word, 1 if every one at least
+    starts a name word, else ``None``.  Filters are not looked at; a store may
+    use this to rank from stored name words before loading a contact.
+    """
     exact = True
-    for word in query.words:
+    for word in query_words:
         if word in words:
             continue
         if any(w.startswith(word) for w in words):
@@ -315,4 +324,5 @@ __all__ = [
     "stem_prefixes",
     "switchboard_stem",
     "tier",
+    "word_tier",
 ]

@@ -13,15 +13,19 @@ passes the contract suite in :mod:`crmkit.testing`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
 
+from crmkit import search
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
+from crmkit.errors import ValidationError
 from crmkit.ids import AffiliationId, ContactId
-from crmkit.model import Affiliation, Contact
+from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.search import Query
+from crmkit.serialize import to_dict
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -31,8 +35,64 @@ CAPABILITIES: Final[frozenset[str]] = frozenset(
         "persistent",  # data survives close/open
         "concurrent",  # safe to share between threads
         "fulltext",  # search is backed by a full-text index
+        "bulk_prepared",  # add_prepared(): bulk loads of PreparedContact rows
     }
 )
+
+
+class PreparedContact(NamedTuple):
+    """A validated contact in a store-independent, picklable form for bulk loads.
+
+    Made only by :func:`prepare_contact` — typically in the worker processes
+    that validate an import, so the single writing process need not
+    serialise the contacts or derive their search keys.  A store with the
+    ``bulk_prepared`` capability writes these with ``add_prepared``.
+    """
+
+    id: str
+    number: str | None
+    kind: str
+    archived: bool
+    owner: str | None
+    #: Compact JSON of :func:`crmkit.serialize.to_dict` without ``number`` and ``version``.
+    data: str
+    #: ``(address_lower, domain)`` of each e-mail address (:func:`crmkit.search.email_keys`).
+    emails: tuple[tuple[str, str], ...]
+    #: E.164 numbers of the phones.
+    phones: tuple[str, ...]
+    #: Folded name words (:func:`crmkit.search.name_words`).
+    words: tuple[str, ...]
+    #: Switchboard stems (:func:`crmkit.search.switchboard_stem`), companies only.
+    stems: tuple[str, ...]
+
+
+def prepare_contact(contact: Contact) -> PreparedContact:
+    """The :class:`PreparedContact` of a validated *contact* (number kept if it has one)."""
+    if not isinstance(contact, (Person, Company)):
+        raise ValidationError.single(
+            "contact", "value.type", expected="Person or Company", actual=type(contact).__name__
+        )
+    data = to_dict(contact)
+    del data["number"], data["version"]
+    return PreparedContact(
+        id=contact.id,
+        number=contact.number,
+        kind=contact.kind,
+        archived=contact.archived_at is not None,
+        owner=contact.owner,
+        data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        emails=tuple(
+            (address, e.domain.lower())
+            for address, e in zip(search.email_keys(contact), contact.emails, strict=True)
+        ),
+        phones=tuple(p.e164 for p in contact.phones),
+        words=search.name_words(contact),
+        stems=tuple(
+            stem
+            for p in (contact.phones if isinstance(contact, Company) else ())
+            if (stem := search.switchboard_stem(p.e164))
+        ),
+    )
 
 
 def format_number(n: int) -> str:
@@ -202,8 +262,10 @@ __all__ = [
     "KNOWN_DISTRIBUTIONS",
     "AffiliationId",
     "ContactId",
+    "PreparedContact",
     "Store",
     "StoreFactory",
     "format_number",
+    "prepare_contact",
     "sort_affiliations",
 ]

@@ -285,6 +285,46 @@ def test_version_1_database_is_upgraded_with_its_data_intact(db_path: Path) -> N
         store.close()
 
 
+@pytest.mark.parametrize(
+    ("numbers", "in_order"),
+    [
+        (["C00001", "C00002", "C00010", "C100000"], True),
+        (["C00002", "C00001", "C00010", "C100000"], False),
+        (["C00001", "C100000", "C00010", "C00011"], False),
+    ],
+)
+def test_version_2_database_gets_the_rid_order_flag(
+    db_path: Path, numbers: list[str], in_order: bool
+) -> None:
+    people = [sample_person(last_name="Müller", first_name=f"Max{i}") for i in range(4)]
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("BEGIN")
+    migrate(conn, 0, target=2)
+    for p, number in zip(people, numbers, strict=True):
+        stored = attrs.evolve(p, number=number, version=1)
+        conn.execute(
+            "INSERT INTO contacts (id, number, number_seq, kind, version, archived, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (stored.id, number, int(number[1:]), "person", 1, 0, json.dumps(to_dict(stored))),
+        )
+    conn.execute("UPDATE sequences SET value = 100000 WHERE name = 'contact_number'")
+    conn.execute("COMMIT")
+    conn.close()
+
+    store = SQLiteStore(db_path)
+    try:
+        flag = store._conn.execute(
+            "SELECT value FROM crmkit_meta WHERE key = 'rid_in_number_order'"
+        ).fetchone()[0]
+        assert flag == ("1" if in_order else "0")
+        query = analyze("müll")
+        found = store.search(query)
+        assert [c.number for c in found] == sorted(numbers, key=lambda n: (len(n), n))
+        assert found == select(store.iter_contacts(), query)
+    finally:
+        store.close()
+
+
 def test_failed_upgrade_leaves_the_old_schema(db_path: Path) -> None:
     _v1_database(db_path, [sample_person()])
     conn = sqlite3.connect(db_path)

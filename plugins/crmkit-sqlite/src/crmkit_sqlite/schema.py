@@ -124,8 +124,37 @@ def _v2_lookup_tables(conn: sqlite3.Connection) -> None:
     conn.execute(f"DELETE FROM {META_TABLE} WHERE key = 'lookup_fingerprint'")
 
 
+def _v3_rid_order_flag(conn: sqlite3.Connection) -> None:
+    """Version 3: record whether ``contacts.rid`` order equals number order.
+
+    Numbers allocated in sequence get ascending rids, so the lookup tables
+    (all keyed and indexed by rid) and the FTS5 index (rowid = rid) deliver
+    candidates already in number order and a search can stop after
+    ``limit`` rows.  Contacts imported with their own numbers out of order
+    break that; the flag (``crmkit_meta`` key :data:`RID_ORDER_KEY`, ``"1"``
+    or ``"0"``) says whether the store may rely on it.  The store keeps it
+    up to date on every insert (it only ever turns ``"0"``).
+    """
+    broken = conn.execute(
+        """SELECT 1 FROM (
+            SELECT length(number) AS len, number,
+                lag(length(number)) OVER (ORDER BY rid) AS prev_len,
+                lag(number) OVER (ORDER BY rid) AS prev_number
+            FROM contacts
+        ) WHERE prev_len > len OR (prev_len = len AND prev_number > number) LIMIT 1"""
+    ).fetchone()
+    conn.execute(
+        f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (RID_ORDER_KEY, "0" if broken else "1"),
+    )
+
+
+#: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
+RID_ORDER_KEY: Final = "rid_in_number_order"
+
 #: Index *i* migrates from schema version *i* to *i + 1*.
-MIGRATIONS: Final[list[Migration]] = [_v1_core_tables, _v2_lookup_tables]
+MIGRATIONS: Final[list[Migration]] = [_v1_core_tables, _v2_lookup_tables, _v3_rid_order_flag]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -169,6 +198,7 @@ __all__ = [
     "CONTACT_SEQUENCE",
     "META_TABLE",
     "MIGRATIONS",
+    "RID_ORDER_KEY",
     "SCHEMA_VERSION",
     "Migration",
     "migrate",

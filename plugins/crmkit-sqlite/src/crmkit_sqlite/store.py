@@ -47,11 +47,12 @@ from crmkit.errors import (
 )
 from crmkit.model import Affiliation, Contact
 from crmkit.serialize import from_dict, to_dict
-from crmkit.store import format_number, sort_affiliations
+from crmkit.store import PreparedContact, format_number, sort_affiliations
 from crmkit_sqlite import lookups
 from crmkit_sqlite.schema import (
     CONTACT_SEQUENCE,
     META_TABLE,
+    RID_ORDER_KEY,
     SCHEMA_VERSION,
     migrate,
     read_schema_version,
@@ -281,7 +282,7 @@ class SQLiteStore:
         if self.is_memory:
             self.path = MEMORY
         self.url = url or ("sqlite://" if self.is_memory else _url_for(self.path))
-        base = {"concurrent", "fulltext"}
+        base = {"concurrent", "fulltext", "bulk_prepared"}
         self.capabilities: frozenset[str] = frozenset(
             base if self.is_memory else base | {"persistent"}
         )
@@ -527,8 +528,13 @@ class SQLiteStore:
             last = self._sequence_value()
             start = last
             rid = self._conn.execute("SELECT coalesce(max(rid), 0) FROM contacts").fetchone()[0]
+            top = in_order = self._top_number_key()
             rows: list[tuple[Any, ...]] = []
             keys = lookups.LookupRows()
+
+            def taken() -> list[tuple[str, str]]:
+                return [(c.id, c.number or "") for c in stored]
+
             for contact in contacts:
                 if not isinstance(contact, Contact):
                     raise ValidationError.single(
@@ -546,6 +552,9 @@ class SQLiteStore:
                     seq = _number_seq(number)
                     if seq is not None and seq > last:
                         last = seq
+                if top is not None:
+                    key = (len(number), number)
+                    top = key if key > top else None
                 item = _stamped(contact, number)
                 stored.append(item)
                 rid += 1
@@ -564,13 +573,104 @@ class SQLiteStore:
                 )
                 keys.add(rid, item)
                 if len(rows) >= WRITE_BATCH:
-                    self._insert_contacts(savepoint, stored, rows, keys)
-            self._insert_contacts(savepoint, stored, rows, keys)
+                    self._insert_rows(savepoint, taken, rows, keys)
+            self._insert_rows(savepoint, taken, rows, keys)
             if last != start:
                 conn.execute(
                     "UPDATE sequences SET value = ? WHERE name = ?", (last, CONTACT_SEQUENCE)
                 )
+            if in_order and top is None:
+                self._rid_order_broken()
         return stored
+
+    @_public
+    def add_prepared(self, items: Iterable[PreparedContact]) -> list[str]:
+        """Store many prepared contacts in one transaction; their numbers, in order.
+
+        The ``bulk_prepared`` capability: the same as :meth:`add_contacts` for
+        the contacts the items were made from (:func:`crmkit.store.prepare_contact`),
+        without serialising them or deriving their search keys here.
+        """
+        numbers: list[str] = []
+        ids: list[str] = []
+        with self._write() as savepoint:
+            conn = self._conn
+            last = self._sequence_value()
+            start = last
+            rid = conn.execute("SELECT coalesce(max(rid), 0) FROM contacts").fetchone()[0]
+            top = in_order = self._top_number_key()
+            rows: list[tuple[Any, ...]] = []
+            keys = lookups.LookupRows()
+            emails, phones, names, stems = keys.emails, keys.phones, keys.names, keys.stems
+
+            def taken() -> list[tuple[str, str]]:
+                return list(zip(ids, numbers, strict=True))
+
+            for item in items:
+                if not isinstance(item, PreparedContact):
+                    raise ValidationError.single(
+                        "contact",
+                        "value.type",
+                        expected="PreparedContact",
+                        actual=type(item).__name__,
+                    )
+                number = item.number
+                if number is None:
+                    last += 1
+                    number = format_number(last)
+                    seq: int | None = last
+                else:
+                    seq = _number_seq(number)
+                    if seq is not None and seq > last:
+                        last = seq
+                if top is not None:
+                    key = (len(number), number)
+                    top = key if key > top else None
+                numbers.append(number)
+                ids.append(item.id)
+                rid += 1
+                data = '{"number":"' + number + '","version":1,' + item.data[1:]
+                rows.append(
+                    (rid, item.id, number, seq, item.kind, 1, int(item.archived), item.owner, data)
+                )
+                emails.extend((rid, address, domain) for address, domain in item.emails)
+                phones.extend((rid, e164) for e164 in item.phones)
+                if item.words:
+                    names.append((rid, " ".join(item.words)))
+                stems.extend((rid, stem) for stem in item.stems)
+                if len(rows) >= WRITE_BATCH:
+                    self._insert_rows(savepoint, taken, rows, keys)
+            self._insert_rows(savepoint, taken, rows, keys)
+            if last != start:
+                conn.execute(
+                    "UPDATE sequences SET value = ? WHERE name = ?", (last, CONTACT_SEQUENCE)
+                )
+            if in_order and top is None:
+                self._rid_order_broken()
+        return numbers
+
+    def _top_number_key(self) -> tuple[int, str] | None:
+        """The number order key of the last stored contact while rid order is number order.
+
+        ``None`` when the store does not rely on rid order.  While it does, each
+        new contact (a new rid is larger than all others) must sort after it.
+        """
+        if not self._rid_in_number_order():
+            return None
+        row = self._conn.execute(
+            "SELECT number FROM contacts ORDER BY length(number) DESC, number DESC LIMIT 1"
+        ).fetchone()
+        return (0, "") if row is None else (len(row[0]), row[0])
+
+    def _rid_order_broken(self) -> None:
+        self._conn.execute(f"UPDATE {META_TABLE} SET value = '0' WHERE key = ?", (RID_ORDER_KEY,))
+
+    def _rid_in_number_order(self) -> bool:
+        """True while ``contacts.rid`` order is number order (see :mod:`crmkit_sqlite.schema`)."""
+        row = self._conn.execute(
+            f"SELECT value FROM {META_TABLE} WHERE key = ?", (RID_ORDER_KEY,)
+        ).fetchone()
+        return row is not None and row[0] == "1"
 
     def _sequence_value(self) -> int:
         """The last contact number handed out or given explicitly (the counter)."""
@@ -579,43 +679,43 @@ class SQLiteStore:
         ).fetchone()
         return int(row[0]) if row is not None else 0
 
-    def _insert_contacts(
+    def _insert_rows(
         self,
         savepoint: str,
-        stored: list[Contact],
+        taken: Callable[[], list[tuple[str, str]]],
         rows: list[tuple[Any, ...]],
         keys: lookups.LookupRows,
     ) -> None:
+        """Insert the collected rows; *taken* gives ``(id, number)`` of every contact so far."""
         conn = self._conn
         try:
             conn.executemany(_INSERT_CONTACT, rows)
         except sqlite3.IntegrityError as exc:
             conn.execute(f"ROLLBACK TO {savepoint}")
-            raise self._duplicate(stored) from exc
+            raise self._duplicate(taken()) from exc
         keys.write(conn)
         rows.clear()
 
-    def _duplicate(self, stored: list[Contact]) -> CrmkitError:
-        """The first contact of *stored* whose id or number is taken, as MemoryStore reports it.
+    def _duplicate(self, stored: list[tuple[str, str]]) -> CrmkitError:
+        """The first ``(id, number)`` of *stored* that is taken, as MemoryStore reports it.
 
         Runs after rolling back to the state before the call.
         """
         conn = self._conn
         ids: set[str] = set()
         numbers: set[str] = set()
-        for contact in stored:
-            number = contact.number or ""
+        for contact_id, number in stored:
             if (
-                contact.id in ids
-                or conn.execute("SELECT 1 FROM contacts WHERE id = ?", (contact.id,)).fetchone()
+                contact_id in ids
+                or conn.execute("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)).fetchone()
             ):
-                return ConflictError(code="exists", kind="contact", key=contact.id)
+                return ConflictError(code="exists", kind="contact", key=contact_id)
             if (
                 number in numbers
                 or conn.execute("SELECT 1 FROM contacts WHERE number = ?", (number,)).fetchone()
             ):
                 return ConflictError(code="exists", kind="contact number", key=number)
-            ids.add(contact.id)
+            ids.add(contact_id)
             numbers.add(number)
         return StoreError(code="store", detail="a contact could not be added (constraint failed)")
 
@@ -868,6 +968,17 @@ class SQLiteStore:
         params += visible_params
         if query.mode == "all":
             return self._take(self._iter_filtered(filters, params), query, tier=0)
+        with self._lock:
+            ordered = self._rid_in_number_order()
+        if ordered and query.mode == "domain":
+            sql = (
+                "SELECT contacts.rid, NULL, contacts.id, contacts.data FROM contact_emails "
+                "CROSS JOIN contacts ON contacts.rid = contact_emails.contact_rid "
+                f"WHERE contact_emails.domain = ?{filters} AND contact_emails.contact_rid > ? "
+                "ORDER BY contact_emails.contact_rid LIMIT ?"
+            )
+            found = self._in_rid_order(sql, (query.value, *params), None, query.limit)
+            return self._take(found, query, tier=0)
         if query.mode != "text":
             subquery, key_params = self._exact_sql(query)
             found = self._candidates(subquery, key_params, filters, params)
@@ -877,6 +988,8 @@ class SQLiteStore:
             # queries only; analyze() never makes them): no index can narrow
             # the search down, so every contact is a candidate.
             return search_rules.select(self._iter_filtered(filters, params), query)
+        if ordered:
+            return self._search_names_in_order(query, filters, params)
         names = "SELECT rowid FROM contact_names WHERE contact_names MATCH ?"
         whole = self._candidates(names, (_fts_match(query.words, prefix=False),), filters, params)
         out = self._take(whole, query, tier=0)
@@ -887,6 +1000,68 @@ class SQLiteStore:
             )
             out += self._take(prefixed, query, tier=1, limit=query.limit - len(out))
         return out
+
+    def _search_names_in_order(
+        self, query: search_rules.Query, filters: str, params: tuple[Any, ...]
+    ) -> list[Contact]:
+        """Text search when rid order is number order: read each tier along the FTS5 rowids.
+
+        The stored name words rank a row before its contact is loaded, so
+        only the rows that end up in the result are deserialised.
+        """
+        sql = (
+            "SELECT contacts.rid, contact_names.words, contacts.id, contacts.data "
+            "FROM contact_names CROSS JOIN contacts ON contacts.rid = contact_names.rowid "
+            f"WHERE contact_names MATCH ?{filters} AND contact_names.rowid > ? "
+            "ORDER BY contact_names.rowid LIMIT ?"
+        )
+        out: list[Contact] = []
+        for tier in (0, 1):
+            want = query.limit - len(out)
+            if want < 1:
+                break
+            # Prefix matches include the whole-word ones again; ranking skips them.
+            match = _fts_match(query.words, prefix=tier == 1)
+
+            def keep(words: str | None, tier: int = tier) -> bool:
+                if words is None:
+                    return False
+                return search_rules.word_tier(words.split(" "), query.words) == tier
+
+            found = self._in_rid_order(sql, (match, *params), keep, want)
+            out += self._take(found, query, tier=tier, limit=want)
+        return out
+
+    def _in_rid_order(
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        keep: Callable[[str | None], bool] | None,
+        want: int,
+    ) -> Iterator[Contact]:
+        """Contacts from *sql* in rid order, read in growing chunks so the caller can stop.
+
+        *sql* selects ``rid, words, id, data`` and ends with ``rid > ?`` and
+        ``LIMIT ?`` (bound after *params*); a rid repeated in consecutive rows
+        is read once.  Rows whose words *keep* rejects are not deserialised.
+        """
+        chunk = max(want + 8, 32)
+        after = -(2**63)
+        previous = None
+        while True:
+            self._check_open()
+            with self._lock, self._translated():
+                rows = self._conn.execute(sql, (*params, after, chunk)).fetchall()
+            for rid, words, contact_id, data in rows:
+                if rid == previous:
+                    continue
+                previous = rid
+                if keep is None or keep(words):
+                    yield self._load_contact(contact_id, data)
+            if len(rows) < chunk:
+                return
+            after = rows[-1][0]
+            chunk = min(chunk * 4, max(4096, want))
 
     @staticmethod
     def _take(
