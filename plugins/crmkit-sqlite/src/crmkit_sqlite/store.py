@@ -47,7 +47,7 @@ from crmkit.errors import (
 )
 from crmkit.model import Affiliation, Contact
 from crmkit.serialize import from_dict, to_dict
-from crmkit.store import PreparedContact, format_number, sort_affiliations
+from crmkit.store import PreparedContact, format_number, prepare_contact, sort_affiliations
 from crmkit_sqlite import lookups
 from crmkit_sqlite.schema import (
     CONTACT_SEQUENCE,
@@ -522,66 +522,16 @@ class SQLiteStore:
         return self._add_contacts(contacts)
 
     def _add_contacts(self, contacts: Iterable[Contact]) -> list[Contact]:
-        stored: list[Contact] = []
-        with self._write() as savepoint:
-            conn = self._conn
-            last = self._sequence_value()
-            start = last
-            rid = self._conn.execute("SELECT coalesce(max(rid), 0) FROM contacts").fetchone()[0]
-            top = in_order = self._top_number_key()
-            rows: list[tuple[Any, ...]] = []
-            keys = lookups.LookupRows()
+        accepted: list[Contact] = []
 
-            def taken() -> list[tuple[str, str]]:
-                return [(c.id, c.number or "") for c in stored]
-
+        def prepared() -> Iterator[PreparedContact]:
             for contact in contacts:
-                if not isinstance(contact, Contact):
-                    raise ValidationError.single(
-                        "contact",
-                        "value.type",
-                        expected="Person or Company",
-                        actual=type(contact).__name__,
-                    )
-                number = contact.number
-                if number is None:
-                    last += 1
-                    number = format_number(last)
-                    seq: int | None = last
-                else:
-                    seq = _number_seq(number)
-                    if seq is not None and seq > last:
-                        last = seq
-                if top is not None:
-                    key = (len(number), number)
-                    top = key if key > top else None
-                item = _stamped(contact, number)
-                stored.append(item)
-                rid += 1
-                rows.append(
-                    (
-                        rid,
-                        item.id,
-                        number,
-                        seq,
-                        item.kind,
-                        1,
-                        int(item.archived_at is not None),
-                        item.owner,
-                        _dumps(item),
-                    )
-                )
-                keys.add(rid, item)
-                if len(rows) >= WRITE_BATCH:
-                    self._insert_rows(savepoint, taken, rows, keys)
-            self._insert_rows(savepoint, taken, rows, keys)
-            if last != start:
-                conn.execute(
-                    "UPDATE sequences SET value = ? WHERE name = ?", (last, CONTACT_SEQUENCE)
-                )
-            if in_order and top is None:
-                self._rid_order_broken()
-        return stored
+                item = prepare_contact(contact)  # refuses anything but a person or company
+                accepted.append(contact)
+                yield item
+
+        numbers = self._add_prepared(prepared())
+        return [_stamped(c, n) for c, n in zip(accepted, numbers, strict=True)]
 
     @_public
     def add_prepared(self, items: Iterable[PreparedContact]) -> list[str]:
@@ -591,6 +541,9 @@ class SQLiteStore:
         the contacts the items were made from (:func:`crmkit.store.prepare_contact`),
         without serialising them or deriving their search keys here.
         """
+        return self._add_prepared(items)
+
+    def _add_prepared(self, items: Iterable[PreparedContact]) -> list[str]:
         numbers: list[str] = []
         ids: list[str] = []
         with self._write() as savepoint:
