@@ -229,3 +229,12 @@ def test_arbitrary_company_input(name: object, vat: object) -> None:
     else:
         assert attrs.evolve(c) == c
         assert c.base_name
+
+
+def test_contact_numbers_have_one_spelling() -> None:
+    assert Person(last_name="X", number="c000042").number == "C00042"
+    assert Person(last_name="X", number="C1234567").number == "C1234567"
+    for bad in ("C00000", "C12", "D00001", "C0000x"):
+        with pytest.raises(ValidationError) as info:
+            Person(last_name="X", number=bad)
+        assert info.value.findings[0].field == "number"

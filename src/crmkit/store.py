@@ -26,6 +26,7 @@ from crmkit.ids import AffiliationId, ContactId
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.search import Query
 from crmkit.serialize import to_dict
+from crmkit.validation import format_contact_number
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -97,7 +98,7 @@ def prepare_contact(contact: Contact) -> PreparedContact:
 
 def format_number(n: int) -> str:
     """The contact number for sequence value *n*: ``C00001`` (at least 5 digits)."""
-    return f"C{n:05d}"
+    return format_contact_number(n)
 
 
 @runtime_checkable

@@ -18,18 +18,26 @@ from crmkit.errors import Finding, ValidationError
 _NUMBER_RE: Final = re.compile(r"^C\d{5,12}$")
 
 
-def contact_number(text: str, *, field: str = "number") -> str:
-    """A contact number such as ``C00042`` (upper-cased; at least five digits).
+def format_contact_number(n: int) -> str:
+    """The contact number for sequence value *n*: ``C00001`` (at least 5 digits)."""
+    return f"C{n:05d}"
 
-    >>> contact_number("c00042")
-    'C00042'
+
+def contact_number(text: str, *, field: str = "number") -> str:
+    """A contact number in its one canonical spelling: ``C`` and at least five digits.
+
+    Leading zeros beyond five digits are dropped, so that every number has
+    one spelling and number order (shorter first, then by text) is numeric.
+
+    >>> contact_number("c00042"), contact_number("C000042")
+    ('C00042', 'C00042')
     """
     value = text.strip().upper()
-    if not _NUMBER_RE.match(value):
+    if not _NUMBER_RE.match(value) or int(value[1:]) == 0:
         raise ValidationError.single(
             field, "value.invalid", value=text, reason="expected C followed by 5 or more digits"
         )
-    return value
+    return format_contact_number(int(value[1:]))
 
 
 def vat_id(text: str, *, field: str = "vat_id") -> str:
@@ -57,4 +65,4 @@ def findings(entity: object) -> list[Finding]:
     return list(method()) if callable(method) else []
 
 
-__all__ = ["contact_number", "findings", "vat_id"]
+__all__ = ["contact_number", "findings", "format_contact_number", "vat_id"]
