@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "crmkit"
 DOMAIN = [
     "model/__init__.py", "model/_convert.py", "model/values.py", "model/contact.py",
     "model/affiliation.py", "normalize.py", "validation.py", "errors.py", "messages.py",
-    "ids.py", "sample.py",
+    "ids.py", "sample.py", "auth.py", "audit.py", "search.py", "greeting.py",
 ]  # fmt: skip
 FORBIDDEN_MODULES = {
     "crmkit.store", "crmkit.memory", "crmkit.crm", "crmkit.plugins", "crmkit.hookspecs",

@@ -23,11 +23,11 @@ from crmkit.auth import (
     Role,
     RowScope,
     default_policy,
-    load_policy,
     policy_from_dict,
     system_actor,
 )
 from crmkit.crm import CRM, UNGUARDED
+from crmkit.io.policy import load_policy
 from crmkit.memory import MemoryStore
 from crmkit.search import PhoneMatch
 

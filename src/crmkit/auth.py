@@ -15,7 +15,7 @@ JSON, with sensible German-office defaults (:func:`default_policy`).  A host
 application can plug in its own decision through the
 ``crmkit_register_authorizer`` hook.
 
-This module is pure: no I/O except the explicit :func:`load_policy`.
+This module is pure; :func:`crmkit.io.policy.load_policy` reads policy files.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
@@ -408,15 +407,19 @@ def policy_from_dict(data: Mapping[str, Any]) -> Policy:
     )
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Read a policy from a ``.toml`` or ``.json`` file (see :func:`policy_from_dict`)."""
-    p = Path(path)
-    text = p.read_text(encoding="utf-8")
+def policy_from_text(text: str, *, fmt: str = "toml") -> Policy:
+    """A :class:`Policy` from TOML (``fmt="toml"``) or JSON (``fmt="json"``) text.
+
+    Reading the file is :func:`crmkit.io.policy.load_policy`'s job; this stays pure.
+    """
+    if fmt not in ("toml", "json"):
+        raise ValidationError.single("fmt", "value.choice", value=fmt, choices="toml, json")
     try:
-        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
+        data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError.single("policy", "value.invalid", value=str(p),
-                                     reason=str(exc)) from None  # fmt: skip
+        raise ValidationError.single(
+            "policy", "value.invalid", value=text[:40], reason=str(exc)
+        ) from None
     return policy_from_dict(data)
 
 
@@ -451,6 +454,6 @@ __all__ = [
     "all_roles",
     "as_actor",
     "default_policy",
-    "load_policy",
     "policy_from_dict",
+    "policy_from_text",
 ]

@@ -18,9 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 import crmkit
-from crmkit.auth import Actor, Policy, load_policy
+from crmkit.auth import Actor, Policy
 from crmkit.crm import CRM
 from crmkit.errors import CrmkitError, PermissionDenied
+from crmkit.io.policy import load_policy
 from crmkit.messages import Lang, render
 from crmkit.model import Company, Contact, Person
 from crmkit.plugins import Hooks, make_plugin_manager
