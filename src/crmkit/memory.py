@@ -25,7 +25,7 @@ from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
 from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person
-from crmkit.store import format_number, sort_affiliations
+from crmkit.store import check_version, format_number, sort_affiliations
 
 
 class _Index:
@@ -249,13 +249,7 @@ class MemoryStore:
         """See :meth:`crmkit.store.Store.update_contact`."""
         with self.transaction():
             current = self.get_contact(contact.id)
-            if current.version != contact.version:
-                raise ConflictError(
-                    kind="contact",
-                    key=contact.number or contact.id,
-                    expected=contact.version,
-                    actual=current.version,
-                )
+            check_version("contact", contact.number or contact.id, contact.version, current.version)
             if type(current) is not type(contact):
                 raise ValidationError.single(
                     "kind",
@@ -360,13 +354,7 @@ class MemoryStore:
         """See :meth:`crmkit.store.Store.update_affiliation`."""
         with self.transaction():
             current = self.get_affiliation(affiliation.id)
-            if current.version != affiliation.version:
-                raise ConflictError(
-                    kind="affiliation",
-                    key=affiliation.id,
-                    expected=affiliation.version,
-                    actual=current.version,
-                )
+            check_version("affiliation", affiliation.id, affiliation.version, current.version)
             self._check_kinds(affiliation)
             stored = attrs.evolve(affiliation, version=current.version + 1)
             self._remove_affiliation(current)

@@ -21,7 +21,7 @@ from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
 from crmkit import search
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
-from crmkit.errors import ValidationError
+from crmkit.errors import ConflictError, ValidationError
 from crmkit.ids import AffiliationId, ContactId
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.search import Query
@@ -94,6 +94,16 @@ def prepare_contact(contact: Contact) -> PreparedContact:
             if (stem := search.switchboard_stem(p.e164))
         ),
     )
+
+
+def check_version(kind: str, key: str, given: int, stored: int) -> None:
+    """Raise :class:`crmkit.ConflictError` unless *given* is the *stored* version.
+
+    Every backend calls this before an update, so stale writes read the same
+    everywhere.
+    """
+    if given != stored:
+        raise ConflictError(kind=kind, key=key, expected=given, actual=stored)
 
 
 def format_number(n: int) -> str:
@@ -266,6 +276,7 @@ __all__ = [
     "PreparedContact",
     "Store",
     "StoreFactory",
+    "check_version",
     "format_number",
     "prepare_contact",
     "sort_affiliations",

@@ -47,7 +47,13 @@ from crmkit.errors import (
 )
 from crmkit.model import Affiliation, Contact
 from crmkit.serialize import from_dict, to_dict
-from crmkit.store import PreparedContact, format_number, prepare_contact, sort_affiliations
+from crmkit.store import (
+    PreparedContact,
+    check_version,
+    format_number,
+    prepare_contact,
+    sort_affiliations,
+)
 from crmkit_sqlite import lookups
 from crmkit_sqlite.schema import (
     CONTACT_SEQUENCE,
@@ -705,13 +711,7 @@ class SQLiteStore:
         """See :meth:`crmkit.store.Store.update_contact`."""
         with self._write():
             current = self._contact_current(contact.id)
-            if current.version != contact.version:
-                raise ConflictError(
-                    kind="contact",
-                    key=contact.number or contact.id,
-                    expected=contact.version,
-                    actual=current.version,
-                )
+            check_version("contact", contact.number or contact.id, contact.version, current.version)
             if current.kind != contact.kind:
                 raise ValidationError.single(
                     "kind",
@@ -846,13 +846,7 @@ class SQLiteStore:
             ).fetchone()
             if row is None:
                 raise NotFoundError(kind="affiliation", key=affiliation.id)
-            if row[0] != affiliation.version:
-                raise ConflictError(
-                    kind="affiliation",
-                    key=affiliation.id,
-                    expected=affiliation.version,
-                    actual=row[0],
-                )
+            check_version("affiliation", affiliation.id, affiliation.version, row[0])
             self._check_kinds(affiliation)
             stored = attrs.evolve(affiliation, version=row[0] + 1)
             self._conn.execute(
