@@ -32,7 +32,7 @@ import attrs
 
 from crmkit import normalize
 from crmkit.errors import Finding, ValidationError
-from crmkit.io.whatsapp import PROBLEM_TEXT_LIMIT, LineProblem
+from crmkit.io._problems import PROBLEM_TEXT_LIMIT, LineProblem
 from crmkit.messages import register_messages
 
 register_messages(
