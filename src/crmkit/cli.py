@@ -61,6 +61,10 @@ class Context:
         """The message *code* in the chosen language."""
         return render(code, self.lang, **params)
 
+    def bullet(self, code: str, **params: object) -> None:
+        """Print the message *code* as one bullet line."""
+        self.console.print("  • " + self.say(code, **params))
+
     @contextmanager
     def crm(self) -> Iterator[CRM]:
         """Open the configured store for one command, saying who we run as."""
@@ -248,34 +252,25 @@ def _demo_actors(obj: Context, crm: CRM) -> None:
     rita = crm.as_actor(Actor(id="rita", name="Rita (Lesezugriff)", roles={"readonly"}))
     obj.console.print(obj.say("cli.demo.actors"))
     total = crm.contacts.count()
-    obj.console.print(
-        "  • "
-        + obj.say("cli.demo.sees", actor=anna.actor.name, count=anna.contacts.count(), total=total)
-    )
+    obj.bullet("cli.demo.sees", actor=anna.actor.name, count=anna.contacts.count(), total=total)
     target = next(c for c in anna.contacts.all() if isinstance(c, Company))
     try:
         anna.contacts.archive(target)
     except PermissionDenied as exc:
-        obj.console.print(
-            "  • "
-            + obj.say(
-                "cli.demo.denied",
-                actor=anna.actor.name,
-                number=target.number,
-                error=exc.message(obj.lang),
-            )
+        obj.bullet(
+            "cli.demo.denied",
+            actor=anna.actor.name,
+            number=target.number,
+            error=exc.message(obj.lang),
         )
     noted = next((c for c in crm.contacts.all() if c.notes), None)
     if noted is not None:
         seen = rita.contacts.get(noted.number or noted.id)
-        obj.console.print(
-            "  • "
-            + obj.say(
-                "cli.demo.hidden",
-                actor=rita.actor.name,
-                number=seen.number,
-                fields=", ".join(sorted(seen.redacted)),
-            )
+        obj.bullet(
+            "cli.demo.hidden",
+            actor=rita.actor.name,
+            number=seen.number,
+            fields=", ".join(sorted(seen.redacted)),
         )
 
 

@@ -25,7 +25,7 @@ from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
 from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person
-from crmkit.store import check_version, format_number, sort_affiliations
+from crmkit.store import check_contact_update, check_version, format_number, sort_affiliations
 
 
 class _Index:
@@ -249,14 +249,7 @@ class MemoryStore:
         """See :meth:`crmkit.store.Store.update_contact`."""
         with self.transaction():
             current = self.get_contact(contact.id)
-            check_version("contact", contact.number or contact.id, contact.version, current.version)
-            if type(current) is not type(contact):
-                raise ValidationError.single(
-                    "kind",
-                    "value.invalid",
-                    value=contact.kind,
-                    reason=f"the stored contact is a {current.kind}",
-                )
+            check_contact_update(contact, current.version, current.kind)
             stored = attrs.evolve(contact, number=current.number, version=current.version + 1)
             self._remove_contact(current)
             self._put_contact(stored)

@@ -106,6 +106,22 @@ def check_version(kind: str, key: str, given: int, stored: int) -> None:
         raise ConflictError(kind=kind, key=key, expected=given, actual=stored)
 
 
+def check_contact_update(contact: Contact, stored_version: int, stored_kind: str) -> None:
+    """The checks every backend makes before replacing a stored contact.
+
+    A stale version raises :class:`crmkit.ConflictError`; a person cannot
+    become a company or the other way round (:class:`crmkit.ValidationError`).
+    """
+    check_version("contact", contact.number or contact.id, contact.version, stored_version)
+    if stored_kind != contact.kind:
+        raise ValidationError.single(
+            "kind",
+            "value.invalid",
+            value=contact.kind,
+            reason=f"the stored contact is a {stored_kind}",
+        )
+
+
 def format_number(n: int) -> str:
     """The contact number for sequence value *n*: ``C00001`` (at least 5 digits)."""
     return format_contact_number(n)
@@ -276,6 +292,7 @@ __all__ = [
     "PreparedContact",
     "Store",
     "StoreFactory",
+    "check_contact_update",
     "check_version",
     "format_number",
     "prepare_contact",

@@ -49,6 +49,7 @@ from crmkit.model import Affiliation, Contact
 from crmkit.serialize import from_dict, to_dict
 from crmkit.store import (
     PreparedContact,
+    check_contact_update,
     check_version,
     format_number,
     prepare_contact,
@@ -711,14 +712,7 @@ class SQLiteStore:
         """See :meth:`crmkit.store.Store.update_contact`."""
         with self._write():
             current = self._contact_current(contact.id)
-            check_version("contact", contact.number or contact.id, contact.version, current.version)
-            if current.kind != contact.kind:
-                raise ValidationError.single(
-                    "kind",
-                    "value.invalid",
-                    value=contact.kind,
-                    reason=f"the stored contact is a {current.kind}",
-                )
+            check_contact_update(contact, current.version, current.kind)
             stored = attrs.evolve(contact, number=current.number, version=current.version + 1)
             conn = self._conn
             conn.execute(
