@@ -21,18 +21,19 @@ default), never from the domain.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import attrs
 
 from crmkit import normalize
 from crmkit import search as search_mod
+from crmkit._guard import guarded
 from crmkit.audit import AuditRecord, FieldChange, diff
 from crmkit.auth import Actor, Authorizer, RowScope, as_actor
+from crmkit.correspondence_api import Correspondence
 from crmkit.errors import Finding, PermissionDenied, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person, link
 from crmkit.plugins import Hooks, PluginManager, make_plugin_manager
@@ -70,28 +71,6 @@ UNGUARDED: frozenset[str] = frozenset(
 def utc_now() -> dt.datetime:
     """The default clock: the current time in UTC."""
     return dt.datetime.now(dt.UTC)
-
-
-def guarded(
-    action: str, resource: str
-) -> Callable[[Callable[Concatenate[S, P], R]], Callable[Concatenate[S, P], R]]:
-    """Mark a facade method: check *action* on *resource* before running it.
-
-    A denied call raises :class:`crmkit.PermissionDenied`, leaves an audit
-    record of the attempt and touches nothing else.
-    """
-
-    def decorate(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
-        @functools.wraps(fn)
-        def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            crm = self if isinstance(self, CRM) else getattr(self, "_crm")  # noqa: B009
-            crm.require(action, resource)
-            return fn(self, *args, **kwargs)
-
-        wrapper.__crmkit_guard__ = (action, resource)  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
 
 
 def open(
@@ -158,7 +137,9 @@ class CRM:
     """The application facade.  Get one from :func:`crmkit.open`.
 
     Sub-APIs: :attr:`contacts` (:class:`Contacts`), :attr:`affiliations`
-    (:class:`Affiliations`) and :attr:`audit` (:class:`Audit`).  Use it as a
+    (:class:`Affiliations`), :attr:`correspondence`
+    (:class:`crmkit.correspondence_api.Correspondence`) and :attr:`audit`
+    (:class:`Audit`).  Use it as a
     context manager to close the store.
     """
 
@@ -182,6 +163,7 @@ class CRM:
         self.contacts = Contacts(self)
         self.affiliations = Affiliations(self)
         self.audit = Audit(self)
+        self.correspondence = Correspondence(self)
 
     # -- identity and permissions ----------------------------------------------
     @property

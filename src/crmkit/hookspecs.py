@@ -28,6 +28,7 @@ import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
     from crmkit.auth import Authorizer
+    from crmkit.correspondence import CorrespondenceEntry
     from crmkit.crm import CRM
     from crmkit.errors import Finding
     from crmkit.model import Affiliation, Contact
@@ -140,6 +141,19 @@ def crmkit_on_affiliation_deleted(crm: CRM, affiliation: Affiliation) -> None:
 
     :param crm: the facade that made the change.
     :param affiliation: the affiliation as it was last stored.
+
+    Runs after the transaction committed.
+    """
+
+
+@hookspec
+def crmkit_on_correspondence_saved(crm: CRM, entry: CorrespondenceEntry, created: bool) -> None:
+    """Notify that a correspondence entry was logged (*created* true) or got a new revision.
+
+    :param crm: the facade that made the change.
+    :param entry: the entry as stored (its ``revision`` says which one).
+    :param created: ``True`` when it is new, ``False`` for a correction or a
+        completed follow-up.
 
     Runs after the transaction committed.
     """

@@ -13,6 +13,7 @@ switchboard stems.  Which candidates match and how they rank is decided by
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,9 +24,23 @@ import attrs
 from crmkit import search as search_rules
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
+from crmkit.correspondence import (
+    CorrespondenceEntry,
+    EntryRevision,
+    TimelineQuery,
+    entry_words,
+    select_entries,
+    select_follow_ups,
+)
 from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person
-from crmkit.store import check_contact_update, check_version, format_number, sort_affiliations
+from crmkit.store import (
+    check_contact_update,
+    check_entry_revision,
+    check_version,
+    format_number,
+    sort_affiliations,
+)
 
 
 class _Index:
@@ -88,6 +103,11 @@ class MemoryStore:
         self._stems = _Index()
         self._owners = _Index()
         self._audit: list[AuditRecord] = []
+        self._revisions: dict[str, list[EntryRevision]] = {}
+        self._entries_by_contact: dict[str, set[str]] = {}
+        self._entry_words = _Index(sorted_keys=True)
+        self._by_source: dict[str, str] = {}
+        self._open_follow_ups: set[str] = set()
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -265,6 +285,8 @@ class MemoryStore:
         """See :meth:`crmkit.store.Store.delete_contact`."""
         with self.transaction():
             current = self.get_contact(contact_id)
+            if self._entries_by_contact.get(contact_id):
+                raise ConflictError(code="store.contact_has_correspondence", key=contact_id)
             for aff_id in list(self._aff_by_contact.get(contact_id, ())):
                 self._delete_affiliation(aff_id)
             self._remove_contact(current)
@@ -453,6 +475,134 @@ class MemoryStore:
                 ids |= self._stems.get(prefix)
             found = (self._contacts[i] for i in ids)
             return [c for c in found if self._is_visible(c, scope)]
+
+    # -- correspondence ----------------------------------------------------------
+    def _entry(self, entry_id: str) -> CorrespondenceEntry:
+        revisions = self._revisions.get(entry_id)
+        if not revisions:
+            raise NotFoundError(kind="correspondence entry", key=entry_id)
+        return revisions[-1].entry
+
+    def _index_entry(self, entry: CorrespondenceEntry, add: bool) -> None:
+        for contact_id in entry.contact_ids:
+            bucket = self._entries_by_contact.setdefault(contact_id, set())
+            if add:
+                bucket.add(entry.id)
+            else:
+                bucket.discard(entry.id)
+                if not bucket:
+                    del self._entries_by_contact[contact_id]
+        if add:
+            self._entry_words.add(entry_words(entry), entry.id)
+        else:
+            self._entry_words.remove(entry_words(entry), entry.id)
+        if entry.has_open_follow_up and add:
+            self._open_follow_ups.add(entry.id)
+        elif not add:
+            self._open_follow_ups.discard(entry.id)
+
+    def _check_entry_contacts(self, entry: CorrespondenceEntry) -> None:
+        for contact_id in entry.contact_ids:
+            if contact_id not in self._contacts:
+                raise NotFoundError(kind="contact", key=contact_id)
+
+    def add_entry(self, revision: EntryRevision) -> CorrespondenceEntry:
+        """See :meth:`crmkit.store.Store.add_entry`."""
+        with self.transaction():
+            entry = revision.entry
+            if entry.id in self._revisions:
+                raise ConflictError(code="exists", kind="correspondence entry", key=entry.id)
+            if entry.source is not None and entry.source in self._by_source:
+                raise ConflictError(code="exists", kind="correspondence entry", key=entry.source)
+            check_entry_revision(revision, None)
+            self._check_entry_contacts(entry)
+            self._revisions[entry.id] = [revision]
+            self._index_entry(entry, True)
+            if entry.source is not None:
+                self._by_source[entry.source] = entry.id
+
+            def undo() -> None:
+                self._index_entry(entry, False)
+                del self._revisions[entry.id]
+                if entry.source is not None:
+                    del self._by_source[entry.source]
+
+            self._record(undo)
+            return entry
+
+    def correct_entry(self, revision: EntryRevision) -> CorrespondenceEntry:
+        """See :meth:`crmkit.store.Store.correct_entry`."""
+        with self.transaction():
+            entry = revision.entry
+            current = self._entry(entry.id)
+            check_entry_revision(revision, current.revision)
+            self._check_entry_contacts(entry)
+            self._index_entry(current, False)
+            self._revisions[entry.id].append(revision)
+            self._index_entry(entry, True)
+
+            def undo() -> None:
+                self._index_entry(entry, False)
+                self._revisions[entry.id].pop()
+                self._index_entry(current, True)
+
+            self._record(undo)
+            return entry
+
+    def _entry_visible(self, entry: CorrespondenceEntry, scope: RowScope | None) -> bool:
+        return scope is None or any(
+            self._is_visible(self._contacts[i], scope)
+            for i in entry.contact_ids
+            if i in self._contacts
+        )
+
+    def get_entry(self, entry_id: str, *, scope: RowScope | None = None) -> CorrespondenceEntry:
+        """See :meth:`crmkit.store.Store.get_entry`."""
+        self._check_open()
+        with self._lock:
+            entry = self._entry(entry_id)
+            if not self._entry_visible(entry, scope):
+                raise NotFoundError(kind="correspondence entry", key=entry_id)
+            return entry
+
+    def find_entry_by_source(self, source: str) -> CorrespondenceEntry | None:
+        """See :meth:`crmkit.store.Store.find_entry_by_source`."""
+        self._check_open()
+        with self._lock:
+            entry_id = self._by_source.get(source)
+            return None if entry_id is None else self._entry(entry_id)
+
+    def entry_revisions(self, entry_id: str) -> list[EntryRevision]:
+        """See :meth:`crmkit.store.Store.entry_revisions`."""
+        self._check_open()
+        with self._lock:
+            self._entry(entry_id)
+            return list(self._revisions[entry_id])
+
+    def timeline(self, query: TimelineQuery) -> list[CorrespondenceEntry]:
+        """See :meth:`crmkit.store.Store.timeline`."""
+        self._check_open()
+        with self._lock:
+            ids: set[str] = set()
+            for contact_id in query.contact_ids:
+                ids |= self._entries_by_contact.get(contact_id, set())
+            for word in query.words:
+                ids &= self._entry_words.prefixed(word)
+            return select_entries((self._entry(i) for i in ids), query)
+
+    def open_follow_ups(
+        self,
+        *,
+        due_by: dt.date | None = None,
+        assignee: str | None = None,
+        scope: RowScope | None = None,
+    ) -> list[CorrespondenceEntry]:
+        """See :meth:`crmkit.store.Store.open_follow_ups`."""
+        self._check_open()
+        with self._lock:
+            found = (self._entry(i) for i in self._open_follow_ups)
+            visible = [e for e in found if self._entry_visible(e, scope)]
+        return select_follow_ups(visible, due_by=due_by, assignee=assignee)
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

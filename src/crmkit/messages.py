@@ -120,6 +120,63 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "the data cannot be read as {target}: {reason}",
         "die Daten lassen sich nicht als {target} lesen: {reason}",
     ),
+    # --- correspondence ------------------------------------------------------
+    "correspondence.empty": (
+        "an entry needs a subject, content, agreements or next steps",
+        "ein Eintrag braucht einen Betreff, einen Inhalt, Vereinbarungen oder nächste Schritte",
+    ),
+    "correspondence.internal_channel": (
+        "entries on the channel {channel!r} are always internal",
+        "Einträge im Kanal {channel!r} sind immer intern",
+    ),
+    "correspondence.reason_required": (
+        "a correction needs a reason",
+        "eine Korrektur braucht eine Begründung",
+    ),
+    "correspondence.not_correctable": (
+        "{field} cannot be corrected (correctable: {choices})",
+        "{field} kann nicht korrigiert werden (korrigierbar: {choices})",
+    ),
+    "correspondence.no_follow_up": (
+        "entry {key!r} has no open follow-up",
+        "Eintrag {key!r} hat keine offene Wiedervorlage",
+    ),
+    # --- importers -----------------------------------------------------------
+    "import.summary": (
+        "{imported} imported, {updated} extended, {duplicates} already there, "
+        "{unmatched_items} without a known contact, {problems} problems",
+        "{imported} importiert, {updated} ergänzt, {duplicates} bereits vorhanden, "
+        "{unmatched_items} ohne bekannten Kontakt, {problems} Probleme",
+    ),
+    "import.unmatched": (
+        "not matched to any contact: {values}",
+        "keinem Kontakt zugeordnet: {values}",
+    ),
+    "import.no_file": (
+        "{value!r} is neither a file nor a folder",
+        "{value!r} ist weder eine Datei noch ein Ordner",
+    ),
+    "import.unreadable_file": (
+        "the file cannot be read: {detail}",
+        "die Datei ist nicht lesbar: {detail}",
+    ),
+    "import.no_date": (
+        "the message {text!r} has no readable date; it was not imported",
+        "die Nachricht {text!r} hat kein lesbares Datum; sie wurde nicht importiert",
+    ),
+    "import.not_stored": (
+        "{text!r} was not imported: {detail}",
+        "{text!r} wurde nicht importiert: {detail}",
+    ),
+    "import.warning": ("{text}: {detail}", "{text}: {detail}"),
+    "import.no_chat_file": (
+        "the archive holds no chat text file (.txt)",
+        "das Archiv enthält keine Chat-Textdatei (.txt)",
+    ),
+    "store.contact_has_correspondence": (
+        "contact {key!r} still has correspondence; it can only be removed by erasure",
+        "Kontakt {key!r} hat noch Korrespondenz; er kann nur über die Löschung entfernt werden",
+    ),
     # --- errors -------------------------------------------------------------
     "error": ("{detail}", "{detail}"),
     "validation": ("invalid input: {detail}", "ungültige Eingabe: {detail}"),
@@ -244,6 +301,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "contact": ("contact", "Kontakt"),
     "contact number": ("contact number", "Kontaktnummer"),
     "affiliation": ("affiliation", "Zugehörigkeit"),
+    "correspondence entry": ("correspondence entry", "Korrespondenzeintrag"),
     "person": ("person", "Person"),
     "company": ("company", "Unternehmen"),
 }

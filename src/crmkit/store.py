@@ -21,6 +21,7 @@ from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
 from crmkit import search
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
+from crmkit.correspondence import CorrespondenceEntry, EntryRevision, TimelineQuery
 from crmkit.errors import ConflictError, ValidationError
 from crmkit.ids import AffiliationId, ContactId
 from crmkit.model import Affiliation, Company, Contact, Person
@@ -122,6 +123,24 @@ def check_contact_update(contact: Contact, stored_version: int, stored_kind: str
         )
 
 
+def check_entry_revision(revision: EntryRevision, stored_revision: int | None) -> None:
+    """The checks every backend makes before storing a revision of a correspondence entry.
+
+    A new entry (*stored_revision* ``None``) must be revision 1; a correction
+    must be exactly one more than the stored revision, otherwise someone else
+    corrected it in between (:class:`crmkit.ConflictError`).
+    """
+    entry = revision.entry
+    expected = 0 if stored_revision is None else stored_revision
+    if entry.revision != expected + 1:
+        raise ConflictError(
+            kind="correspondence entry",
+            key=entry.id,
+            expected=entry.revision - 1,
+            actual=expected,
+        )
+
+
 def format_number(n: int) -> str:
     """The contact number for sequence value *n*: ``C00001`` (at least 5 digits)."""
     return format_contact_number(n)
@@ -177,7 +196,12 @@ class Store(Protocol):
         ...
 
     def delete_contact(self, contact_id: str) -> None:
-        """Remove a contact and its affiliations; :class:`~crmkit.NotFoundError` if absent."""
+        """Remove a contact and its affiliations; :class:`~crmkit.NotFoundError` if absent.
+
+        A contact that correspondence entries name is not removed
+        (:class:`~crmkit.ConflictError`, code ``store.contact_has_correspondence``):
+        history goes only through the erasure path.
+        """
         ...
 
     def iter_contacts(
@@ -250,6 +274,58 @@ class Store(Protocol):
         """
         ...
 
+    def add_entry(self, revision: EntryRevision) -> CorrespondenceEntry:
+        """Store a new correspondence entry (``revision.entry``, revision 1) and its first revision.
+
+        Every contact it names must exist (:class:`~crmkit.NotFoundError`); the
+        id and a ``source`` must be new (:class:`~crmkit.ConflictError`, code
+        ``exists``).
+        """
+        ...
+
+    def correct_entry(self, revision: EntryRevision) -> CorrespondenceEntry:
+        """Store a new revision of an entry; ``revision.entry.revision`` must be the stored one + 1.
+
+        The earlier revisions stay; a stale revision raises
+        :class:`~crmkit.ConflictError`.  See :func:`check_entry_revision`.
+        """
+        ...
+
+    def get_entry(self, entry_id: str, *, scope: RowScope | None = None) -> CorrespondenceEntry:
+        """The current revision of an entry; :class:`~crmkit.NotFoundError` if there is none.
+
+        Within a *scope*, an entry is visible when one of its contacts is.
+        """
+        ...
+
+    def find_entry_by_source(self, source: str) -> CorrespondenceEntry | None:
+        """The entry an importer stored under *source* (``email:<Message-ID>`` …), if any."""
+        ...
+
+    def entry_revisions(self, entry_id: str) -> list[EntryRevision]:
+        """Every revision of an entry, oldest first; :class:`~crmkit.NotFoundError` if none."""
+        ...
+
+    def timeline(self, query: TimelineQuery) -> list[CorrespondenceEntry]:
+        """Entries of ``query.contact_ids``: exactly ``select_entries(all_entries, query)``.
+
+        See :func:`crmkit.correspondence.select_entries`; a backend finds
+        candidates through its indexes (text through a full-text index where
+        it has one) and never by reading every entry.
+        """
+        ...
+
+    def open_follow_ups(
+        self,
+        *,
+        due_by: dt.date | None = None,
+        assignee: str | None = None,
+        scope: RowScope | None = None,
+    ) -> list[CorrespondenceEntry]:
+        """Entries with an open follow-up: exactly what
+        :func:`crmkit.correspondence.select_follow_ups` gives over all visible entries."""
+        ...
+
     def append_audit(self, record: AuditRecord) -> None:
         """Append a record to the audit log (inside the current transaction, if any)."""
         ...
@@ -293,6 +369,7 @@ __all__ = [
     "Store",
     "StoreFactory",
     "check_contact_update",
+    "check_entry_revision",
     "check_version",
     "format_number",
     "prepare_contact",

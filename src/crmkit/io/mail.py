@@ -368,6 +368,12 @@ def _mbox_entries(data: bytes) -> Iterator[tuple[int, list[bytes]]]:
 
 
 def parse_mbox(data: bytes) -> tuple[list[MailMessage], list[LineProblem]]:
+    """The e-mails of an mbox file and the problems; see :func:`parse_mbox_located`."""
+    located, problems = parse_mbox_located(data)
+    return [message for _line, message in located], problems
+
+
+def parse_mbox_located(data: bytes) -> tuple[list[tuple[int, MailMessage]], list[LineProblem]]:
     """The e-mails of an mbox file (Thunderbird, Google Takeout, ``mboxrd``), and problems.
 
     A message starts at a line beginning with ``From `` at the start of the
@@ -377,12 +383,14 @@ def parse_mbox(data: bytes) -> tuple[list[MailMessage], list[LineProblem]]:
     ``mbox.unreadable`` problems, non-blank text before the first ``From ``
     line one ``mbox.preamble`` problem; the line numbers are 1-based lines
     of *data*.  Never raises except for non-bytes input.
+
+    Each message comes with the line of its ``From `` separator.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ValidationError.single(
             "data", "value.type", expected="bytes", actual=type(data).__name__
         )
-    messages: list[MailMessage] = []
+    messages: list[tuple[int, MailMessage]] = []
     problems: list[LineProblem] = []
     for start, lines in _mbox_entries(bytes(data)):
         if start == 0:
@@ -393,7 +401,7 @@ def parse_mbox(data: bytes) -> tuple[list[MailMessage], list[LineProblem]]:
             continue
         body = b"".join(line[1:] if _FROM_QUOTED.match(line) else line for line in lines)
         try:
-            messages.append(parse_email(body))
+            messages.append((start, parse_email(body)))
         except ValidationError as exc:
             first_line = next((line for line in lines if line.strip()), b"")
             problems.append(
@@ -407,4 +415,4 @@ def parse_mbox(data: bytes) -> tuple[list[MailMessage], list[LineProblem]]:
     return messages, problems
 
 
-__all__ = ["MailAddress", "MailMessage", "parse_email", "parse_mbox"]
+__all__ = ["MailAddress", "MailMessage", "parse_email", "parse_mbox", "parse_mbox_located"]

@@ -150,11 +150,26 @@ def _v3_rid_order_flag(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v4_correspondence(conn: sqlite3.Connection) -> None:
+    """Version 4: correspondence entries, their contact links, revisions and full text.
+
+    See :mod:`crmkit_sqlite.entries` for the tables.
+    """
+    from crmkit_sqlite.entries import create_tables
+
+    create_tables(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
 #: Index *i* migrates from schema version *i* to *i + 1*.
-MIGRATIONS: Final[list[Migration]] = [_v1_core_tables, _v2_lookup_tables, _v3_rid_order_flag]
+MIGRATIONS: Final[list[Migration]] = [
+    _v1_core_tables,
+    _v2_lookup_tables,
+    _v3_rid_order_flag,
+    _v4_correspondence,
+]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

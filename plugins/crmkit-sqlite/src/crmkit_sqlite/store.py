@@ -20,6 +20,7 @@ turns each into a :class:`crmkit.CrmkitError` (``raise … from exc``).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import itertools
 import json
@@ -38,6 +39,7 @@ import sqlite_utils
 from crmkit import search as search_rules
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
+from crmkit.correspondence import CorrespondenceEntry, EntryRevision, TimelineQuery
 from crmkit.errors import (
     ConflictError,
     CrmkitError,
@@ -55,7 +57,7 @@ from crmkit.store import (
     prepare_contact,
     sort_affiliations,
 )
-from crmkit_sqlite import lookups
+from crmkit_sqlite import entries, lookups
 from crmkit_sqlite.schema import (
     CONTACT_SEQUENCE,
     META_TABLE,
@@ -368,6 +370,7 @@ class SQLiteStore:
                 ) from exc
             if lookups.stored_fingerprint(conn) != lookups.fingerprint():
                 lookups.rebuild(conn, self._load_contact)
+                entries.rebuild_text(conn, self.path)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -736,6 +739,8 @@ class SQLiteStore:
         """See :meth:`crmkit.store.Store.delete_contact` (affiliations go by cascade)."""
         with self._write():
             deleted = 0
+            if isinstance(contact_id, str) and entries.has_entries(self._conn, contact_id):
+                raise ConflictError(code="store.contact_has_correspondence", key=contact_id)
             if isinstance(contact_id, str):
                 deleted = self._conn.execute(
                     "DELETE FROM contacts WHERE id = ?", (contact_id,)
@@ -1137,6 +1142,57 @@ class SQLiteStore:
         with self._lock:
             rows = self._conn.execute(sql, (*params, *scope_params)).fetchall()
         return [self._load_contact(i, d) for i, d in rows]
+
+    # -- correspondence (see crmkit_sqlite.entries) ----------------------------------------
+    @_public
+    def add_entry(self, revision: EntryRevision) -> CorrespondenceEntry:
+        """See :meth:`crmkit.store.Store.add_entry`."""
+        with self._write():
+            return entries.add_entry(self._conn, revision)
+
+    @_public
+    def correct_entry(self, revision: EntryRevision) -> CorrespondenceEntry:
+        """See :meth:`crmkit.store.Store.correct_entry`."""
+        with self._write():
+            return entries.correct_entry(self._conn, revision)
+
+    @_public
+    def get_entry(self, entry_id: str, *, scope: RowScope | None = None) -> CorrespondenceEntry:
+        """See :meth:`crmkit.store.Store.get_entry`."""
+        with self._lock:
+            return entries.get_entry(self._conn, self.path, entry_id, _scope_sql(scope))
+
+    @_public
+    def find_entry_by_source(self, source: str) -> CorrespondenceEntry | None:
+        """See :meth:`crmkit.store.Store.find_entry_by_source`."""
+        with self._lock:
+            return entries.find_by_source(self._conn, self.path, source)
+
+    @_public
+    def entry_revisions(self, entry_id: str) -> list[EntryRevision]:
+        """See :meth:`crmkit.store.Store.entry_revisions`."""
+        with self._lock:
+            return entries.revisions(self._conn, self.path, entry_id)
+
+    @_public
+    def timeline(self, query: TimelineQuery) -> list[CorrespondenceEntry]:
+        """See :meth:`crmkit.store.Store.timeline` (full text through FTS5)."""
+        with self._lock:
+            return entries.timeline(self._conn, self.path, query)
+
+    @_public
+    def open_follow_ups(
+        self,
+        *,
+        due_by: dt.date | None = None,
+        assignee: str | None = None,
+        scope: RowScope | None = None,
+    ) -> list[CorrespondenceEntry]:
+        """See :meth:`crmkit.store.Store.open_follow_ups`."""
+        with self._lock:
+            return entries.open_follow_ups(
+                self._conn, self.path, due_by=due_by, assignee=assignee, scope=_scope_sql(scope)
+            )
 
     # -- audit ----------------------------------------------------------------------------------
     @_public
