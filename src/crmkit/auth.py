@@ -345,7 +345,7 @@ def default_policy() -> Policy:
                 allow={
                     "contact": _WRITE,
                     "affiliation": _WRITE,
-                    "correspondence": ("read", "create"),
+                    "correspondence": _WRITE,
                     "consent": _READ,
                     "segment": _READ,
                     "campaign": _READ,

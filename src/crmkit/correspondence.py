@@ -62,7 +62,12 @@ _CHANNEL_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def _channel(value: object) -> str:
+def channel_name(value: object) -> str:
+    """The canonical channel name: ``"Internal Note"`` → ``"internal_note"``.
+
+    Any lower-case name of letters, digits and ``_`` (up to 40) is allowed;
+    other input raises :class:`crmkit.ValidationError` for ``channel``.
+    """
     if not isinstance(value, str):
         raise _convert.type_error("channel", "str", value)
     name = value.strip().lower().replace("-", "_").replace(" ", "_")
@@ -228,7 +233,7 @@ class CorrespondenceEntry:
 
     id: str = attrs.field(factory=new_id, converter=_entry_id)
     contact_ids: tuple[str, ...] = attrs.field(converter=_contact_ids)
-    channel: str = attrs.field(converter=_channel)
+    channel: str = attrs.field(converter=channel_name)
     direction: str = attrs.field(converter=_direction)
     occurred_at: dt.datetime = attrs.field(converter=_occurred_at)
     recorded_at: dt.datetime | None = attrs.field(default=None, converter=_recorded_at)
@@ -255,6 +260,10 @@ class CorrespondenceEntry:
         return self.channel in INTERNAL_CHANNELS
 
     def __attrs_post_init__(self) -> None:
+        if self.channel in INTERNAL_CHANNELS and self.direction != "internal":
+            raise ValidationError.single(
+                "direction", "correspondence.internal_channel", channel=self.channel
+            )
         if self.channel in INTERNAL_CHANNELS and not self.internal:
             raise ValidationError.single(
                 "internal", "correspondence.internal_channel", channel=self.channel
@@ -353,6 +362,8 @@ def follow_up_key(entry: CorrespondenceEntry) -> tuple[dt.date, dt.datetime, str
 
 
 def _since(value: object) -> dt.datetime | None:
+    if isinstance(value, str) and len(value.strip()) == 10:
+        return _since(_convert.date("since", value))
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
     return _convert.utc_datetime("since", value)
@@ -372,10 +383,10 @@ def _channels(value: object) -> frozenset[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return frozenset({_channel(value)})
+        return frozenset({channel_name(value)})
     if not isinstance(value, Iterable):
         raise _convert.type_error("channels", "channel names", value)
-    return frozenset(_channel(v) for v in value)
+    return frozenset(channel_name(v) for v in value)
 
 
 @attrs.frozen(kw_only=True)
@@ -569,6 +580,7 @@ __all__ = [
     "FollowUp",
     "Timeline",
     "TimelineQuery",
+    "channel_name",
     "entry_words",
     "follow_up_key",
     "matches",

@@ -35,6 +35,7 @@ from crmkit.correspondence import (
     EntryRevision,
     FollowUp,
     Timeline,
+    channel_name,
     timeline_query,
 )
 from crmkit.errors import ConflictError, NotFoundError, ValidationError
@@ -235,9 +236,10 @@ class Correspondence:
             changes["follow_up"] = dict(changes["follow_up"])
         with crm.transaction():
             current = self._current(entry)
+            if "channel" in changes and channel_name(changes["channel"]) in INTERNAL_CHANNELS:
+                changes.setdefault("internal", True)
+                changes.setdefault("direction", "internal")
             changed = attrs.evolve(current, **changes)
-            if changed.channel in INTERNAL_CHANNELS and "internal" not in changes:
-                changed = attrs.evolve(changed, internal=True)
             if changed == current:
                 return current
             if current.internal or changed.internal:

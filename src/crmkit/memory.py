@@ -549,6 +549,23 @@ class MemoryStore:
             self._record(undo)
             return entry
 
+    def delete_entry(self, entry_id: str) -> None:
+        """See :meth:`crmkit.store.Store.delete_entry`."""
+        with self.transaction():
+            entry = self._entry(entry_id)
+            revisions = self._revisions.pop(entry_id)
+            self._index_entry(entry, False)
+            if entry.source is not None:
+                del self._by_source[entry.source]
+
+            def undo() -> None:
+                self._revisions[entry_id] = revisions
+                self._index_entry(entry, True)
+                if entry.source is not None:
+                    self._by_source[entry.source] = entry_id
+
+            self._record(undo)
+
     def _entry_visible(self, entry: CorrespondenceEntry, scope: RowScope | None) -> bool:
         return scope is None or any(
             self._is_visible(self._contacts[i], scope)

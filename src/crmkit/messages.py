@@ -126,8 +126,8 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "ein Eintrag braucht einen Betreff, einen Inhalt, Vereinbarungen oder nächste Schritte",
     ),
     "correspondence.internal_channel": (
-        "entries on the channel {channel!r} are always internal",
-        "Einträge im Kanal {channel!r} sind immer intern",
+        "entries on the channel {channel!r} are always internal (direction and flag)",
+        "Einträge im Kanal {channel!r} sind immer intern (Richtung und Kennzeichen)",
     ),
     "correspondence.reason_required": (
         "a correction needs a reason",
@@ -293,6 +293,107 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{actor} liest {number} ohne die Felder: {fields}",
     ),
     "cli.error": ("error: {detail}", "Fehler: {detail}"),
+    # correspondence on the command line: labels
+    "cli.channel.phone": ("Phone", "Telefon"),
+    "cli.channel.meeting": ("Meeting", "Termin"),
+    "cli.channel.email": ("E-mail", "E-Mail"),
+    "cli.channel.letter": ("Letter", "Brief"),
+    "cli.channel.messenger": ("Messenger", "Messenger"),
+    "cli.channel.internal_note": ("Internal note", "Interne Notiz"),
+    "cli.channel.association_note": ("Association note", "Vereinsnotiz"),
+    "cli.direction.inbound": ("inbound", "eingehend"),
+    "cli.direction.outbound": ("outbound", "ausgehend"),
+    "cli.direction.internal": ("internal", "intern"),
+    "cli.follow_up.open": ("open", "offen"),
+    "cli.follow_up.done": ("done", "erledigt"),
+    "cli.follow_up.overdue": ("overdue", "überfällig"),
+    "cli.col.when": ("When · by", "Wann · von"),
+    "cli.col.channel": ("Channel", "Kanal"),
+    "cli.col.subject": ("Subject · content", "Betreff · Inhalt"),
+    "cli.col.agreed": ("Agreed · next steps", "Vereinbart · nächste Schritte"),
+    "cli.col.follow_up": ("Follow-up", "Wiedervorlage"),
+    "cli.col.contact": ("Contact", "Kontakt"),
+    "cli.col.due": ("Due", "Fällig"),
+    "cli.col.assignee": ("Assignee", "Zuständig"),
+    "cli.col.entry": ("Entry", "Eintrag"),
+    "cli.col.subject_only": ("Subject", "Betreff"),
+    # correspondence on the command line: sentences
+    "cli.bad_date": (
+        "{value!r} is not a date; write 2026-11-27 or 27.11.2026",
+        "{value!r} ist kein Datum; bitte 2026-11-27 oder 27.11.2026 schreiben",
+    ),
+    "cli.bad_datetime": (
+        "{value!r} is not a date and time; write 2026-11-23T09:30 (Berlin time) "
+        "or with a zone such as 2026-11-23T09:30+01:00",
+        "{value!r} ist kein Zeitpunkt; bitte 2026-11-23T09:30 (Berliner Zeit), "
+        "23.11.2026 09:30 oder mit Zone wie 2026-11-23T09:30+01:00 schreiben",
+    ),
+    "cli.log.direction_required": (
+        "a {channel} entry needs --direction (inbound or outbound)",
+        "ein Eintrag im Kanal {channel} braucht --direction (inbound oder outbound)",
+    ),
+    "cli.log.assignee_needs_follow_up": (
+        "--assignee needs --follow-up DATE",
+        "--assignee braucht --follow-up DATUM",
+    ),
+    "cli.log.recorded": (
+        "Recorded: {channel} ({direction}) with {contacts}, {when}: {subject}",
+        "Erfasst: {channel} ({direction}) mit {contacts}, {when}: {subject}",
+    ),
+    "cli.log.id": ("entry id: {id}", "Eintrags-ID: {id}"),
+    "cli.log.follow_up": (
+        "follow-up due {due}, assigned to {assignee}",
+        "Wiedervorlage am {due}, zuständig: {assignee}",
+    ),
+    "cli.log.follow_up_unassigned": (
+        "follow-up due {due} (nobody assigned)",
+        "Wiedervorlage am {due} (niemand zugewiesen)",
+    ),
+    "cli.timeline.title": ("History of {contact}", "Verlauf von {contact}"),
+    "cli.timeline.title_company": (
+        "History of {contact} and its affiliated contacts",
+        "Verlauf von {contact} mit verbundenen Kontakten",
+    ),
+    "cli.timeline.caption": (
+        "{count} entries, newest first; times in {zone}",
+        "{count} Einträge, neueste zuerst; Zeiten in {zone}",
+    ),
+    "cli.timeline.with": ("with {names}", "mit {names}"),
+    "cli.timeline.empty": (
+        "No correspondence with {contact} yet; record some with: "
+        "crmkit log {number} --channel phone --direction inbound --subject …",
+        "Noch keine Korrespondenz mit {contact}; erfassen mit: "
+        "crmkit log {number} --channel phone --direction inbound --subject …",
+    ),
+    "cli.timeline.no_match": (
+        "No entries of {contact} match these filters.",
+        "Keine Einträge von {contact} passen zu diesen Filtern.",
+    ),
+    "cli.followups.title": ("Open follow-ups", "Offene Wiedervorlagen"),
+    "cli.followups.caption": (
+        "{count} open, {overdue} overdue; today is {today}",
+        "{count} offen, davon {overdue} überfällig; heute ist der {today}",
+    ),
+    "cli.followups.none": ("No open follow-ups.", "Keine offenen Wiedervorlagen."),
+    "cli.followups.mine_or_assignee": (
+        "use either --mine or --assignee, not both",
+        "bitte entweder --mine oder --assignee angeben, nicht beides",
+    ),
+    "cli.done.completed": (
+        "Follow-up done: {subject} ({contacts}); entry {id}",
+        "Wiedervorlage erledigt: {subject} ({contacts}); Eintrag {id}",
+    ),
+    "cli.done.ambiguous": (
+        "{value!r} matches several open follow-ups ({ids}); give more of the id",
+        "{value!r} passt zu mehreren offenen Wiedervorlagen ({ids}); bitte mehr von der "
+        "ID angeben",
+    ),
+    "cli.demo.logged": (
+        "Logged {count} correspondence entries: calls, a meeting, an e-mail, a letter and notes",
+        "{count} Korrespondenzeinträge erfasst: Telefonate, ein Termin, eine E-Mail, "
+        "ein Brief und Notizen",
+    ),
+    "cli.demo.try": ("Try: {commands}", "Zum Ausprobieren: {commands}"),
 }
 
 

@@ -291,6 +291,14 @@ class Store(Protocol):
         """
         ...
 
+    def delete_entry(self, entry_id: str) -> None:
+        """Remove an entry with all its revisions; :class:`~crmkit.NotFoundError` if absent.
+
+        Not an everyday edit: the facade offers no delete.  Only the erasure
+        path (and resetting a demo store) calls this.
+        """
+        ...
+
     def get_entry(self, entry_id: str, *, scope: RowScope | None = None) -> CorrespondenceEntry:
         """The current revision of an entry; :class:`~crmkit.NotFoundError` if there is none.
 

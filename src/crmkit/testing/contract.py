@@ -27,6 +27,7 @@ from crmkit.errors import ConflictError, CrmkitError, NotFoundError, StoreError,
 from crmkit.memory import MemoryStore
 from crmkit.model import Address, Affiliation, Company, Contact, LeadInfo, Person, link
 from crmkit.store import Store
+from crmkit.testing.correspondence_contract import CorrespondenceContract
 
 T0 = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 
@@ -77,8 +78,11 @@ def _same_entity(a: Any, b: Any) -> bool:
     return bool(attrs.evolve(a, version=0) == attrs.evolve(b, version=0))
 
 
-class StoreContract:
+class StoreContract(CorrespondenceContract):
     """Behaviour every :class:`crmkit.store.Store` must show.
+
+    The correspondence tests come from
+    :class:`~crmkit.testing.correspondence_contract.CorrespondenceContract`.
 
     Provide a ``store_factory`` fixture returning a zero-argument callable
     that makes a fresh, empty store.

@@ -185,6 +185,15 @@ def correct_entry(conn: sqlite3.Connection, revision: EntryRevision) -> Correspo
     return entry
 
 
+def delete_entry(conn: sqlite3.Connection, entry_id: str) -> None:
+    """Remove an entry; its links, revisions and text go by cascade and trigger."""
+    deleted = 0
+    if isinstance(entry_id, str):
+        deleted = conn.execute("DELETE FROM correspondence WHERE id = ?", (entry_id,)).rowcount
+    if deleted == 0:
+        raise NotFoundError(kind="correspondence entry", key=entry_id)
+
+
 Loader = Callable[[str, str], CorrespondenceEntry]
 
 
@@ -335,6 +344,7 @@ __all__ = [
     "add_entry",
     "correct_entry",
     "create_tables",
+    "delete_entry",
     "find_by_source",
     "fts_query",
     "get_entry",

@@ -1157,6 +1157,12 @@ class SQLiteStore:
             return entries.correct_entry(self._conn, revision)
 
     @_public
+    def delete_entry(self, entry_id: str) -> None:
+        """See :meth:`crmkit.store.Store.delete_entry`."""
+        with self._write():
+            entries.delete_entry(self._conn, entry_id)
+
+    @_public
     def get_entry(self, entry_id: str, *, scope: RowScope | None = None) -> CorrespondenceEntry:
         """See :meth:`crmkit.store.Store.get_entry`."""
         with self._lock:
