@@ -8,24 +8,40 @@ exits with status 2 and one clear line, never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import crmkit
 from crmkit.auth import Actor, Policy
+from crmkit.correspondence import (
+    CHANNELS,
+    DIRECTIONS,
+    INTERNAL_CHANNELS,
+    CorrespondenceEntry,
+    FollowUp,
+    Timeline,
+)
 from crmkit.crm import CRM
-from crmkit.errors import CrmkitError, PermissionDenied
+from crmkit.errors import CrmkitError, NotFoundError, PermissionDenied, ValidationError
 from crmkit.io.policy import load_policy
 from crmkit.messages import Lang, render
 from crmkit.model import Company, Contact, Person
 from crmkit.plugins import Hooks, make_plugin_manager
-from crmkit.sample import demo_dataset
+from crmkit.sample import SampleData, SampleEntry, demo_dataset
+
+if TYPE_CHECKING:  # pragma: no cover
+    from crmkit.correspondence_import import ImportReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -213,8 +229,7 @@ def demo(obj: Context, reset: bool, seed: int) -> None:
         with crm.transaction():
             if reset:
                 crm.require("erase", "contact")
-                for contact in list(crm.contacts.all(include_archived=True)):
-                    crm.store.delete_contact(contact.id)
+                _delete_demo_store(crm)
             crm.contacts.add_many(data.companies)
             crm.contacts.add_many(data.persons)
             for aff in data.affiliations:
@@ -226,6 +241,7 @@ def demo(obj: Context, reset: bool, seed: int) -> None:
                     roles=aff.roles,
                     primary=aff.primary,
                 )
+            _log_demo_entries(crm, data.entries)
         _print_companies(obj, crm)
         obj.console.print(
             obj.say(
@@ -244,6 +260,63 @@ def demo(obj: Context, reset: bool, seed: int) -> None:
             contact = crm.contacts.get(finding.contact_id or "")
             obj.console.print(f"  • {contact.number} {finding.message(obj.lang)}")
         _demo_actors(obj, crm)
+        _demo_history(obj, crm, data)
+
+
+def _delete_demo_store(crm: CRM) -> None:
+    """Remove every contact, their correspondence first (the caller checked ``erase``)."""
+    contacts = list(crm.contacts.all(include_archived=True))
+    deleted: set[str] = set()
+    for contact in contacts:
+        for entry in crm.correspondence.timeline(contact):
+            if entry.id not in deleted:
+                crm.store.delete_entry(entry.id)
+                deleted.add(entry.id)
+    for contact in contacts:
+        crm.store.delete_contact(contact.id)
+
+
+def _log_demo_entries(crm: CRM, entries: Sequence[SampleEntry]) -> None:
+    """Log the sample's correspondence, its days counted from today (by the CRM's clock)."""
+    today = _today(crm)
+    for item in entries:
+        day = today + dt.timedelta(days=item.day)
+        occurred = dt.datetime.combine(day, dt.time.fromisoformat(item.time), tzinfo=_ZONE)
+        follow_up = (
+            FollowUp(due=today + dt.timedelta(days=item.follow_up_day), assignee=item.assignee)
+            if item.follow_up_day is not None
+            else None
+        )
+        entry = crm.correspondence.log(
+            list(item.contact_ids),
+            item.channel,
+            occurred_at=occurred,
+            direction=item.direction,
+            subject=item.subject,
+            content=item.content,
+            agreements=item.agreements,
+            next_steps=item.next_steps,
+            follow_up=follow_up,
+        )
+        if item.follow_up_done:
+            crm.correspondence.complete_follow_up(entry, by=item.assignee)
+
+
+def _demo_history(obj: Context, crm: CRM, data: SampleData) -> None:
+    """Show the correspondence of the sample: Muster GmbH's timeline and the open follow-ups."""
+    obj.console.print(obj.say("cli.demo.logged", count=len(data.entries)))
+    muster = crm.contacts.get(data.companies[0].id)
+    number = muster.number or muster.id
+    _print_timeline(obj, crm, number, include_company=True)
+    open_ = crm.correspondence.open_follow_ups()
+    _print_follow_ups(obj, crm, open_)
+    commands = [
+        f"crmkit timeline {number} --company --channel phone",
+        "crmkit --as anna followups --mine",
+    ]
+    if open_:
+        commands.append(f"crmkit done {open_[0].id[:SHORT_ID]}")
+    obj.console.print(Text(obj.say("cli.demo.try", commands="; ".join(commands))))
 
 
 def _demo_actors(obj: Context, crm: CRM) -> None:
@@ -398,6 +471,501 @@ def show(obj: Context, ref: str) -> None:
         table.add_row("address", "\n".join(str(a) for a in contact.addresses) or "—")
         table.add_row("tags", ", ".join(sorted(contact.tags)) or "—")
         obj.console.print(table)
+
+
+# --------------------------------------------------------------------------- correspondence
+
+#: Times on the command line are read and shown in this zone.
+TIMEZONE: Final = "Europe/Berlin"
+_ZONE: Final = ZoneInfo(TIMEZONE)
+#: Longest content shown in a timeline cell (the rest is cut with "…").
+CONTENT_PREVIEW: Final = 120
+#: How many characters of an entry id the follow-up list shows (``done`` takes any unique prefix).
+SHORT_ID: Final = 8
+#: German (and a few English) words accepted for ``--channel``, after ``-`` and spaces became ``_``.
+CHANNEL_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "telefon": "phone",
+        "anruf": "phone",
+        "call": "phone",
+        "termin": "meeting",
+        "besuch": "meeting",
+        "e_mail": "email",
+        "mail": "email",
+        "brief": "letter",
+        "chat": "messenger",
+        "whatsapp": "messenger",
+        "notiz": "internal_note",
+        "interne_notiz": "internal_note",
+        "note": "internal_note",
+        "vereinsnotiz": "association_note",
+    }
+)
+#: German words and short forms accepted for ``--direction``.
+DIRECTION_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "in": "inbound",
+        "eingehend": "inbound",
+        "out": "outbound",
+        "ausgehend": "outbound",
+        "intern": "internal",
+    }
+)
+
+
+def _channel_name(value: str) -> str:
+    """The channel behind *value*: ``Telefon`` → ``phone``; unknown names pass through."""
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    return CHANNEL_ALIASES.get(key, key)
+
+
+def _direction_name(value: str) -> str:
+    """The direction behind *value*: ``eingehend`` → ``inbound``."""
+    key = value.strip().lower()
+    return DIRECTION_ALIASES.get(key, key)
+
+
+def _parse_date(option: str, text: str) -> dt.date:
+    """A day written ``2026-11-27`` or ``27.11.2026``; else a one-line validation error."""
+    value = text.strip()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.strptime(value, "%d.%m.%Y").date()
+    except ValueError:
+        raise ValidationError.single(option, "cli.bad_date", value=text) from None
+
+
+def _parse_moment(option: str, text: str) -> dt.datetime:
+    """A point in time (ISO 8601 or ``23.11.2026 09:30``); without a zone it is Berlin time."""
+    value = text.strip()
+    moment: dt.datetime | None = None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        for pattern in ("%d.%m.%Y %H:%M", "%d.%m.%Y"):
+            try:
+                moment = dt.datetime.strptime(value, pattern)
+                break
+            except ValueError:
+                continue
+    if moment is None:
+        raise ValidationError.single(option, "cli.bad_datetime", value=text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_ZONE)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """Midnight at the start of *day* in Berlin (``--since`` means Berlin days, not UTC days)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=_ZONE)
+
+
+def _day_end(day: dt.date) -> dt.datetime:
+    """The last moment of *day* in Berlin (``--until`` is inclusive)."""
+    return _day_start(day + dt.timedelta(days=1)) - dt.timedelta(microseconds=1)
+
+
+def _today(crm: CRM) -> dt.date:
+    """Today in Berlin by the CRM's clock."""
+    return crm.now().astimezone(_ZONE).date()
+
+
+def _fmt_day(obj: Context, day: dt.date) -> str:
+    """``27.11.2026`` in German, ``2026-11-27`` in English."""
+    return day.strftime("%d.%m.%Y") if obj.lang == "de" else day.isoformat()
+
+
+def _fmt_moment(obj: Context, moment: dt.datetime) -> str:
+    """Day and time in Berlin: ``23.11.2026 09:30`` / ``2026-11-23 09:30``."""
+    local = moment.astimezone(_ZONE)
+    return f"{_fmt_day(obj, local.date())} {local:%H:%M}"
+
+
+def _channel_label(obj: Context, channel: str) -> str:
+    """``Telefon`` / ``Phone`` for ``phone``; channels crmkit does not know as they are."""
+    return obj.say(f"cli.channel.{channel}") if channel in CHANNELS else channel
+
+
+def _direction_label(obj: Context, direction: str) -> str:
+    """``eingehend`` / ``inbound`` for ``inbound``."""
+    return obj.say(f"cli.direction.{direction}") if direction in DIRECTIONS else direction
+
+
+def _shorten(text: str, limit: int = CONTENT_PREVIEW) -> str:
+    """*text* on one line, cut after *limit* characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _headline(entry: CorrespondenceEntry) -> str:
+    """The subject, or the start of the first text the entry has."""
+    return entry.subject or _shorten(entry.content or entry.agreements or entry.next_steps, 60)
+
+
+class _ContactNames:
+    """Numbers and names of contacts, looked up once each, as the actor may see them."""
+
+    def __init__(self, crm: CRM) -> None:
+        self._crm = crm
+        self._seen: dict[str, str | None] = {}
+
+    def __call__(self, contact_id: str) -> str | None:
+        if contact_id not in self._seen:
+            try:
+                self._seen[contact_id] = str(self._crm.contacts.get(contact_id))
+            except NotFoundError:
+                self._seen[contact_id] = None
+        return self._seen[contact_id]
+
+    def of(self, entry: CorrespondenceEntry, *, besides: str | None = None) -> list[str]:
+        """The visible contacts of *entry* (except *besides*), as "C00001 Muster GmbH"."""
+        names = (self(i) for i in entry.contact_ids if i != besides)
+        return [n for n in names if n]
+
+
+def _follow_up_cell(obj: Context, follow_up: FollowUp, today: dt.date) -> Text:
+    """Due day, assignee and state (open, done, overdue in red) on three lines."""
+    if not follow_up.is_open:
+        state = Text(obj.say("cli.follow_up.done"), style="green")
+    elif follow_up.is_overdue(today):
+        state = Text(obj.say("cli.follow_up.overdue"), style="bold red")
+    else:
+        state = Text(obj.say("cli.follow_up.open"), style="yellow")
+    due_style = "bold red" if follow_up.is_overdue(today) else ""
+    return Text.assemble(
+        (_fmt_day(obj, follow_up.due), due_style), "\n", follow_up.assignee or "—", "\n", state
+    )
+
+
+def _timeline_table(
+    obj: Context, crm: CRM, timeline: Timeline, target_id: str, *, title_code: str
+) -> Table:
+    """The rich table of a timeline in four columns, so that it reads in 80 columns too.
+
+    The first column stacks when, channel, direction and author; the next two
+    hold subject and (shortened) content, agreements and next steps.
+    """
+    today = _today(crm)
+    names = _ContactNames(crm)
+    table = Table(
+        title=obj.say(title_code, contact=timeline.title),
+        caption=obj.say("cli.timeline.caption", count=len(timeline), zone=TIMEZONE),
+        show_lines=True,
+    )
+    table.add_column(obj.say("cli.col.when"), min_width=16)
+    table.add_column(obj.say("cli.col.subject"), overflow="fold")
+    table.add_column(obj.say("cli.col.agreed"), overflow="fold")
+    table.add_column(obj.say("cli.col.follow_up"), no_wrap=True)
+    for entry in timeline:
+        when = Text(_fmt_moment(obj, entry.occurred_at) + "\n")
+        when.append(_channel_label(obj, entry.channel), style="bold")
+        when.append("\n" + _direction_label(obj, entry.direction))
+        if entry.internal and entry.direction != "internal":
+            when.append(f" ({obj.say('cli.direction.internal')})")
+        when.append("\n" + entry.author, style="dim")
+        about = Text(entry.subject, style="bold")
+        if entry.content:
+            about.append(("\n" if entry.subject else "") + _shorten(entry.content))
+        others = names.of(entry, besides=target_id)
+        if others:
+            about.append(
+                "\n" + obj.say("cli.timeline.with", names=", ".join(others)), style="dim italic"
+            )
+        agreed = Text(_shorten(entry.agreements, 2 * CONTENT_PREVIEW))
+        if entry.next_steps:
+            agreed.append(("\n" if entry.agreements else "") + "→ ")
+            agreed.append(_shorten(entry.next_steps, 2 * CONTENT_PREVIEW))
+        follow_up = _follow_up_cell(obj, entry.follow_up, today) if entry.follow_up else Text("—")
+        table.add_row(when, about, agreed, follow_up)
+    return table
+
+
+def _print_timeline(
+    obj: Context,
+    crm: CRM,
+    ref: str,
+    *,
+    include_company: bool = False,
+    channels: Sequence[str] = (),
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    text: str | None = None,
+) -> Timeline:
+    """Print the timeline of *ref* (or a friendly line when it is empty) and return it."""
+    contact = crm.contacts.get(ref)
+    timeline = crm.correspondence.timeline(
+        contact,
+        include_company=include_company,
+        channels=list(channels) or None,
+        since=since,
+        until=until,
+        text=text,
+    )
+    if not timeline:
+        filtered = bool(channels) or since is not None or until is not None or bool(text)
+        code = "cli.timeline.no_match" if filtered else "cli.timeline.empty"
+        obj.console.print(Text(obj.say(code, contact=str(contact), number=contact.number)))
+        return timeline
+    title = "cli.timeline.title_company" if include_company else "cli.timeline.title"
+    obj.console.print(_timeline_table(obj, crm, timeline, contact.id, title_code=title))
+    return timeline
+
+
+def _print_follow_ups(obj: Context, crm: CRM, entries: Sequence[CorrespondenceEntry]) -> None:
+    """Print open follow-ups as a table (soonest first), overdue ones in red."""
+    if not entries:
+        obj.console.print(Text(obj.say("cli.followups.none")))
+        return
+    today = _today(crm)
+    names = _ContactNames(crm)
+    overdue = sum(1 for e in entries if e.follow_up is not None and e.follow_up.is_overdue(today))
+    table = Table(
+        title=obj.say("cli.followups.title"),
+        caption=obj.say(
+            "cli.followups.caption",
+            count=len(entries),
+            overdue=overdue,
+            today=_fmt_day(obj, today),
+        ),
+    )
+    table.add_column(obj.say("cli.col.due"), no_wrap=True)
+    table.add_column(obj.say("cli.col.contact"), overflow="fold")
+    table.add_column(obj.say("cli.col.assignee"), overflow="fold")
+    table.add_column(obj.say("cli.col.subject_only"), overflow="fold")
+    table.add_column(obj.say("cli.col.entry"), no_wrap=True)
+    for entry in entries:
+        follow_up = entry.follow_up
+        if follow_up is None:  # pragma: no cover - open_follow_ups only returns ones with
+            continue
+        due = Text(_fmt_day(obj, follow_up.due))
+        if follow_up.is_overdue(today):
+            due.stylize("bold red")
+            due.append("\n" + obj.say("cli.follow_up.overdue"), style="bold red")
+        table.add_row(
+            due,
+            Text("\n".join(names.of(entry)) or "—"),
+            Text(follow_up.assignee or "—"),
+            Text(_headline(entry)),
+            Text(entry.id[:SHORT_ID], style="dim"),
+        )
+    obj.console.print(table)
+
+
+@main.command(name="log")
+@click.argument("refs", nargs=-1, required=True, metavar="REF...")
+@click.option(
+    "--channel",
+    required=True,
+    help="phone, meeting, email, letter, messenger, internal_note, association_note "
+    "(German names such as Telefon or Termin work too).",
+)
+@click.option("--direction", default=None, help="inbound or outbound (not for notes).")
+@click.option("--subject", default="", help="Subject line.")
+@click.option("--content", default="", help="What was said or written; '-' reads standard input.")
+@click.option("--agreements", default="", help="What was agreed.")
+@click.option("--next-steps", "next_steps", default="", help="What happens next.")
+@click.option("--follow-up", "follow_up", metavar="DATE", help="Due day of a follow-up.")
+@click.option("--assignee", metavar="ID", help="Who does the follow-up (an actor id).")
+@click.option(
+    "--at",
+    "at",
+    metavar="DATETIME",
+    help="When it took place (ISO 8601; without a zone: Berlin time; default: now).",
+)
+@click.option("--internal", is_flag=True, help="Only for staff allowed to read internal notes.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@pass_context
+def log_command(
+    obj: Context,
+    refs: tuple[str, ...],
+    channel: str,
+    direction: str | None,
+    subject: str,
+    content: str,
+    agreements: str,
+    next_steps: str,
+    follow_up: str | None,
+    assignee: str | None,
+    at: str | None,
+    internal: bool,
+    tags: tuple[str, ...],
+) -> None:
+    """Record a call, meeting, letter or note.
+
+    REF is a contact number (C00001) or id; give several for a meeting with
+    more than one contact.  Prints the new entry's id.
+    """
+    name = _channel_name(channel)
+    if direction is None and name not in INTERNAL_CHANNELS:
+        raise ValidationError.single("", "cli.log.direction_required", channel=channel)
+    if assignee and not follow_up:
+        raise ValidationError.single("", "cli.log.assignee_needs_follow_up")
+    due = _parse_date("--follow-up", follow_up) if follow_up else None
+    occurred = _parse_moment("--at", at) if at else None
+    if content == "-":
+        content = sys.stdin.read().strip()
+    with obj.crm() as crm:
+        entry = crm.correspondence.log(
+            list(refs),
+            name,
+            occurred_at=occurred or crm.now(),
+            direction=_direction_name(direction) if direction is not None else None,
+            subject=subject,
+            content=content,
+            agreements=agreements,
+            next_steps=next_steps,
+            follow_up=FollowUp(due=due, assignee=assignee) if due is not None else None,
+            internal=True if internal else None,
+            tags=tags,
+        )
+        names = _ContactNames(crm)
+        obj.console.print(
+            Text(
+                obj.say(
+                    "cli.log.recorded",
+                    channel=_channel_label(obj, entry.channel),
+                    direction=_direction_label(obj, entry.direction),
+                    contacts=", ".join(names.of(entry)),
+                    when=_fmt_moment(obj, entry.occurred_at),
+                    subject=_headline(entry),
+                )
+            )
+        )
+        obj.bullet("cli.log.id", id=entry.id)
+        if entry.follow_up is not None:
+            due_text = _fmt_day(obj, entry.follow_up.due)
+            if entry.follow_up.assignee:
+                obj.bullet("cli.log.follow_up", due=due_text, assignee=entry.follow_up.assignee)
+            else:
+                obj.bullet("cli.log.follow_up_unassigned", due=due_text)
+
+
+@main.command()
+@click.argument("ref")
+@click.option(
+    "--company",
+    "include_company",
+    is_flag=True,
+    help="Include affiliated contacts: a company's people, a person's companies.",
+)
+@click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable).")
+@click.option("--since", metavar="DATE", help="From this day on (Berlin time).")
+@click.option("--until", metavar="DATE", help="Up to and including this day (Berlin time).")
+@click.option("--text", metavar="TEXT", help="Only entries containing these words.")
+@pass_context
+def timeline(
+    obj: Context,
+    ref: str,
+    include_company: bool,
+    channels: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    text: str | None,
+) -> None:
+    """Show a contact's history, newest first (times in Berlin)."""
+    start = _day_start(_parse_date("--since", since)) if since else None
+    end = _day_end(_parse_date("--until", until)) if until else None
+    with obj.crm() as crm:
+        _print_timeline(
+            obj,
+            crm,
+            ref,
+            include_company=include_company,
+            channels=[_channel_name(c) for c in channels],
+            since=start,
+            until=end,
+            text=text,
+        )
+
+
+@main.command()
+@click.option("--due-by", "due_by", metavar="DATE", help="Due on or before this day.")
+@click.option("--assignee", metavar="ID", help="Assigned to this actor id.")
+@click.option("--mine", is_flag=True, help="Assigned to me (the actor given with --as).")
+@pass_context
+def followups(obj: Context, due_by: str | None, assignee: str | None, mine: bool) -> None:
+    """List open follow-ups, soonest due first (overdue in red)."""
+    if mine and assignee:
+        raise ValidationError.single("", "cli.followups.mine_or_assignee")
+    day = _parse_date("--due-by", due_by) if due_by else None
+    with obj.crm() as crm:
+        who = crm.actor.id if mine else assignee
+        _print_follow_ups(obj, crm, crm.correspondence.open_follow_ups(due_by=day, assignee=who))
+
+
+@main.command()
+@click.argument("entry_id")
+@click.option("--note", default=None, help="What was done.")
+@pass_context
+def done(obj: Context, entry_id: str, note: str | None) -> None:
+    """Mark a follow-up done.
+
+    ENTRY_ID is the entry's id, or its first characters as ``crmkit followups`` lists them.
+    """
+    with obj.crm() as crm:
+        key = _open_entry_id(crm, entry_id)
+        entry = crm.correspondence.complete_follow_up(key, note=note)
+        obj.console.print(
+            Text(
+                obj.say(
+                    "cli.done.completed",
+                    subject=_headline(entry),
+                    contacts=", ".join(_ContactNames(crm).of(entry)),
+                    id=entry.id,
+                )
+            )
+        )
+
+
+def _open_entry_id(crm: CRM, ref: str) -> str:
+    """The id of the one open follow-up whose id starts with *ref*, else *ref* itself."""
+    prefix = ref.strip().lower()
+    if not prefix:
+        return ref
+    found = [e.id for e in crm.correspondence.open_follow_ups() if e.id.startswith(prefix)]
+    if len(found) > 1:
+        raise ValidationError.single(
+            "", "cli.done.ambiguous", value=ref, ids=", ".join(i[: SHORT_ID + 4] for i in found)
+        )
+    return found[0] if found else ref
+
+
+def _print_report(obj: Context, report: ImportReport) -> None:
+    """An import report: the summary in bold, then unmatched values and problems."""
+    first, *rest = report.lines(obj.lang)
+    obj.console.print(Text(first, style="bold"))
+    for line in rest:
+        obj.console.print(Text("  • " + line))
+
+
+@main.command(name="import-mail")
+@click.argument("path")
+@pass_context
+def import_mail(obj: Context, path: str) -> None:
+    """Import e-mails: an .eml file, a folder of them, or mbox."""
+    with obj.crm() as crm:
+        _print_report(obj, crm.correspondence.import_email(path))
+
+
+@main.command(name="import-whatsapp")
+@click.argument("path")
+@click.option("--contact", "contact_ref", metavar="REF", help="Put the chat on this contact.")
+@click.option("--me", metavar="NAME", help="Your own name as the export shows it.")
+@click.option(
+    "--timezone", default=TIMEZONE, show_default=True, help="Where the export's times are local."
+)
+@pass_context
+def import_whatsapp(
+    obj: Context, path: str, contact_ref: str | None, me: str | None, timezone: str
+) -> None:
+    """Import a WhatsApp chat export (.txt or .zip).
+
+    Each conversation day becomes one entry on the matched contacts (or on --contact).
+    """
+    with obj.crm() as crm:
+        report = crm.correspondence.import_whatsapp(path, contact_ref, me=me, timezone=timezone)
+        _print_report(obj, report)
 
 
 __all__ = ["main"]

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
+import unicodedata
 import zipfile
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -36,11 +40,29 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: File names of e-mails in a folder.
 EMAIL_SUFFIXES: Final = frozenset({".eml"})
+#: File names of mailboxes, read as mbox even when something precedes the first ``From `` line.
+MBOX_SUFFIXES: Final = frozenset({".mbox", ".mbx"})
 #: Marker for a chat message whose photo, video or document is not in the export.
 ATTACHMENT_MARK: Final = "📎"
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _PHONE_LIKE: Final = re.compile(r"^\+?[\d\s()/.\-–]{5,}$")
 _TRUNCATED: Final = "\n[…]"
+#: Longest import key (``CorrespondenceEntry.source`` takes 1000 characters).
+_SOURCE_LIMIT: Final = 1000
+#: What a zip archive starts with, whatever its file name says.
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+#: What reading a damaged, encrypted or exotic zip archive can raise.
+_ZIP_ERRORS: Final = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    KeyError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    zlib.error,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -154,15 +176,31 @@ class _Collector:
 
 
 def _clean_text(value: str, limit: int = MAX_LONG) -> str:
-    """Text an entry accepts: no control characters, at most *limit* characters."""
-    text = _CONTROL.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n"))
+    """Text as an entry stores it: NFC, no control characters, trailing blanks and blank
+    edge lines removed (as :func:`crmkit.normalize.multiline` does), at most *limit*
+    characters.
+
+    Normalising here, before cutting, means the result fits after the entry's own
+    normalisation (NFC can make text longer) and equals what the store gives back,
+    so a re-imported chat day can be compared line by line with the stored one.
+    """
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
     if len(text) > limit:
         text = text[: limit - len(_TRUNCATED)] + _TRUNCATED
-    return text
+    lines = [line.rstrip() for line in text.split("\n")]
+    return "\n".join(lines).strip("\n")
 
 
-def _clean_line(value: str) -> str:
-    return " ".join(_CONTROL.sub(" ", value).split())[:MAX_SHORT]
+def _clean_line(value: str, limit: int = MAX_SHORT) -> str:
+    """One line as an entry stores it: NFC, no control characters, white space collapsed."""
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", value))
+    return " ".join(" ".join(text.split())[:limit].split())
+
+
+def _source_key(value: str) -> str:
+    """*value* as :attr:`CorrespondenceEntry.source` stores it, so a look-up finds it again."""
+    return _clean_line(value, _SOURCE_LIMIT)
 
 
 def _require_path(path: Path) -> None:
@@ -189,13 +227,14 @@ def _mail_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _is_mbox(data: bytes) -> bool:
-    return data.lstrip(b"\r\n").startswith(b"From ")
+def _is_mbox(file: Path, data: bytes) -> bool:
+    """An mbox file: named so, or starting with a ``From `` separator line."""
+    return file.suffix.lower() in MBOX_SUFFIXES or data.lstrip(b"\r\n").startswith(b"From ")
 
 
 def _mail_source(mail: MailMessage) -> str:
     if mail.message_id:
-        return "email:" + mail.message_id[:900]
+        return _source_key("email:" + mail.message_id)
     digest = hashlib.sha256()
     for part in (
         mail.sender.address if mail.sender else "",
@@ -282,7 +321,7 @@ def import_email(crm: CRM, path: Path) -> ImportReport:
 
 
 def _mails(file: Path, data: bytes, collect: _Collector) -> Iterator[tuple[int, MailMessage]]:
-    if _is_mbox(data):
+    if _is_mbox(file, data):
         located, problems = parse_mbox_located(data)
         for problem in problems:
             collect.line_problem(file, problem)
@@ -306,7 +345,11 @@ def _import_mail(
     if crm.store.find_entry_by_source(source) is not None:
         collect.duplicates.append(source)
         return
-    if mail.sent_at is None:
+    try:
+        occurred = None if mail.sent_at is None else mail.sent_at.astimezone(dt.UTC)
+    except (OverflowError, ValueError):  # year 9999 with a negative offset
+        occurred = None
+    if occurred is None:
         collect.problem(file, line, "import.no_date", text=label)
         return
     sender = mail.sender.address if mail.sender else None
@@ -332,17 +375,33 @@ def _import_mail(
         "contact_ids": list(matched),
         "channel": "email",
         "direction": "inbound" if sender_known else "outbound",
-        "occurred_at": mail.sent_at,
+        "occurred_at": occurred,
         "subject": _clean_line(mail.subject),
         "content": body or _clean_line(mail.subject) or "(empty message)",
         "source": source,
     }
+    entry_id = _store(crm, collect, values, file, line, label)
+    if entry_id is not None:
+        collect.imported.append(entry_id)
+
+
+def _store(
+    crm: CRM, collect: _Collector, values: dict[str, Any], file: Path, line: int, label: str
+) -> str | None:
+    """Log one entry; the id, or ``None`` (and a problem) when it was not stored.
+
+    A plugin notified after the commit may still fail: then the entry is
+    stored all the same and counts as imported, with the failure as a warning.
+    """
     try:
-        entry = _log(crm, values)
+        return _log(crm, values).id
     except CrmkitError as exc:
-        collect.problem(file, line, "import.not_stored", text=label, detail=str(exc))
-        return
-    collect.imported.append(entry.id)
+        stored = crm.store.find_entry_by_source(values["source"])
+        if stored is None:
+            collect.problem(file, line, "import.not_stored", text=label, detail=str(exc))
+            return None
+        collect.problem(file, line, "import.warning", text=label, detail=str(exc))
+        return stored.id
 
 
 def _finding_text(finding: Finding) -> str:
@@ -352,20 +411,35 @@ def _finding_text(finding: Finding) -> str:
 # --------------------------------------------------------------------------- WhatsApp
 
 
+def _chat_member(names: Iterable[str]) -> str | None:
+    """The chat in an export archive: ``_chat.txt`` (iOS), else ``WhatsApp Chat ….txt``
+    (Android), else the first other ``.txt`` — never a text file sent in the chat
+    (``00000012-Notizen.txt``) when the chat itself is there."""
+
+    def rank(name: str) -> tuple[int, str]:
+        base = name.rpartition("/")[2].lower()
+        return (0 if base == "_chat.txt" else 1 if base.startswith("whatsapp") else 2, name)
+
+    texts = [n for n in names if n.lower().endswith(".txt")]
+    return min(texts, key=rank) if texts else None
+
+
 def _chat_text(path: Path, collect: _Collector) -> str | None:
     data = _read_bytes(path, collect)
     if data is None:
         return None
-    if path.suffix.lower() == ".zip":
+    if path.suffix.lower() == ".zip" or data.startswith(_ZIP_MAGIC):
         try:
-            with zipfile.ZipFile(path) as archive:
-                names = sorted(n for n in archive.namelist() if n.lower().endswith(".txt"))
-                if not names:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                member = _chat_member(archive.namelist())
+                if member is None:
                     collect.problem(path, 0, "import.no_chat_file")
                     return None
-                data = archive.read(names[0])
-        except (zipfile.BadZipFile, OSError, KeyError) as exc:
-            collect.problem(path, 0, "import.unreadable_file", detail=str(exc))
+                data = archive.read(member)
+        except _ZIP_ERRORS as exc:
+            collect.problem(
+                path, 0, "import.unreadable_file", detail=str(exc) or type(exc).__name__
+            )
             return None
     return data.decode("utf-8-sig", errors="replace")
 
@@ -373,7 +447,7 @@ def _chat_text(path: Path, collect: _Collector) -> str | None:
 def _zone(timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # "Europe" is a folder
         raise ValidationError.single(
             "timezone",
             "value.invalid",
@@ -414,20 +488,22 @@ def import_whatsapp(
     for message in messages:
         if message.sender not in senders:
             senders[message.sender] = matcher.by_sender(message.sender)
+    own = normalize.fold(me) if me is not None else None
+
+    def is_me(sender: str) -> bool:
+        return own is not None and normalize.fold(sender) == own
+
     if contact is not None:
         target = crm._load(contact)
         contacts: dict[str, Contact] = {target.id: target}
+    else:  # your own messages never put the chat on your own contact
+        contacts = {c.id: c for s, found in senders.items() if not is_me(s) for c in found}
+    if me is None:
+        inbound = {s for s, found in senders.items() if found}
     else:
-        contacts = {c.id: c for found in senders.values() for c in found}
-    inbound = {s for s, found in senders.items() if found}
-    if me is not None:
-        inbound = {s for s in senders if normalize.fold(s) != normalize.fold(me)}
+        inbound = {s for s in senders if not is_me(s)}
     for sender, found in senders.items():
-        if (
-            not found
-            and sender not in inbound
-            and (me is None or normalize.fold(sender) != normalize.fold(me))
-        ):
+        if not found and not is_me(sender):
             collect.unmatched.setdefault(sender, None)
     days = group_by_day(messages)
     if not contacts:
@@ -451,42 +527,51 @@ def _import_day(
     source = _day_source(contact_ids, day)
     content = _clean_text("\n".join(_chat_line(m) for m in group))
     first = group[0]
-    occurred = first.sent_at.replace(tzinfo=zone)
     label = f"WhatsApp {day.isoformat()}"
-    existing = crm.store.find_entry_by_source(source)
     try:
-        if existing is not None:
-            old, new = set(existing.content.split("\n")), set(content.split("\n"))
-            if new <= old or not old <= new:
-                collect.duplicates.append(source)
-                return
-            added = len(new - old)
-            entry = crm.correspondence._extend(
-                existing, content=content, reason=f"WhatsApp re-import: +{added}"
-            )
-            collect.updated.append(entry.id)
-            return
-        entry = _log(
-            crm,
-            {
-                "contact_ids": contact_ids,
-                "channel": "messenger",
-                "direction": "inbound" if first.sender in inbound else "outbound",
-                "occurred_at": occurred,
-                "subject": label,
-                "content": content,
-                "source": source,
-            },
+        occurred = first.sent_at.replace(tzinfo=zone).astimezone(dt.UTC)
+    except (OverflowError, ValueError):  # 01.01.0001, 00:30 in Berlin is before year 1 in UTC
+        collect.problem(path, first.line, "import.no_date", text=label)
+        return
+    existing = crm.store.find_entry_by_source(source)
+    if existing is None:
+        values = {
+            "contact_ids": contact_ids,
+            "channel": "messenger",
+            "direction": "inbound" if first.sender in inbound else "outbound",
+            "occurred_at": occurred,
+            "subject": label,
+            "content": content,
+            "source": source,
+        }
+        entry_id = _store(crm, collect, values, path, first.line, label)
+        if entry_id is not None:
+            collect.imported.append(entry_id)
+        return
+    # lines as a multiset: a day may hold the same line twice ("09:14 Max: ok")
+    old, new = Counter(existing.content.split("\n")), Counter(content.split("\n"))
+    if new <= old or not old <= new:
+        collect.duplicates.append(source)
+        return
+    added = (new - old).total()
+    try:
+        entry = crm.correspondence._extend(
+            existing, content=content, reason=f"WhatsApp re-import: +{added}"
         )
     except CrmkitError as exc:
-        collect.problem(path, first.line, "import.not_stored", text=label, detail=str(exc))
-        return
-    collect.imported.append(entry.id)
+        stored = crm.store.find_entry_by_source(source)
+        if stored is None or stored.revision == existing.revision:
+            collect.problem(path, first.line, "import.not_stored", text=label, detail=str(exc))
+            return
+        collect.problem(path, first.line, "import.warning", text=label, detail=str(exc))
+        entry = stored
+    collect.updated.append(entry.id)
 
 
 __all__ = [
     "ATTACHMENT_MARK",
     "EMAIL_SUFFIXES",
+    "MBOX_SUFFIXES",
     "ImportProblem",
     "ImportReport",
     "import_email",

@@ -39,10 +39,16 @@ class Finding:
     )
     severity: Severity = "error"
     contact_id: str | None = None
+    #: A message code for what to do about it (``action.add_decision_maker`` …).
+    action: str | None = None
 
     def message(self, lang: Lang = "en") -> str:
         """The human message in *lang* (``"en"`` or ``"de"``)."""
         return render(self.code, lang, field=self.field, **self.params)
+
+    def suggestion(self, lang: Lang = "en") -> str:
+        """The suggested action in *lang*, ``""`` when there is none."""
+        return render(self.action, lang, field=self.field, **self.params) if self.action else ""
 
     def at(self, prefix: str) -> Finding:
         """The same finding with its field path nested under *prefix*."""

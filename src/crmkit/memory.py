@@ -24,6 +24,7 @@ import attrs
 from crmkit import search as search_rules
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
+from crmkit.bounce import Bounce
 from crmkit.correspondence import (
     CorrespondenceEntry,
     EntryRevision,
@@ -41,6 +42,7 @@ from crmkit.store import (
     format_number,
     sort_affiliations,
 )
+from crmkit.summary import ContactSummary, SummaryFilter, matches, sample_key, summarize
 
 
 class _Index:
@@ -108,6 +110,7 @@ class MemoryStore:
         self._entry_words = _Index(sorted_keys=True)
         self._by_source: dict[str, str] = {}
         self._open_follow_ups: set[str] = set()
+        self._bounces: dict[str, Bounce] = {}
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -620,6 +623,95 @@ class MemoryStore:
             found = (self._entry(i) for i in self._open_follow_ups)
             visible = [e for e in found if self._entry_visible(e, scope)]
         return select_follow_ups(visible, due_by=due_by, assignee=assignee)
+
+    # -- summaries and bounces ----------------------------------------------------
+    def _last_contact(self, contact_id: str) -> dt.datetime | None:
+        entries = [self._entry(i) for i in self._entries_by_contact.get(contact_id, ())]
+        return max((e.occurred_at for e in entries), default=None)
+
+    def summaries(
+        self,
+        where: SummaryFilter,
+        *,
+        scope: RowScope | None = None,
+        limit: int | None = None,
+    ) -> Iterator[ContactSummary]:
+        """See :meth:`crmkit.store.Store.summaries` (a scan with the indexes at hand)."""
+        self._check_open()
+        with self._lock:
+            found: list[Contact] = []
+            for contact in self._contacts.values():
+                if not self._is_visible(contact, scope):
+                    continue
+                affs = [self._affiliations[i] for i in self._aff_by_contact.get(contact.id, ())]
+                own = [a for a in affs if contact.id in (a.person_id, a.company_id)]
+                if matches(
+                    contact,
+                    where,
+                    roles=frozenset(r for a in own for r in a.roles),
+                    affiliated=bool(own),
+                    last_contact=self._last_contact(contact.id)
+                    if where.silent_since is not None
+                    else None,
+                ):
+                    found.append(contact)
+        if where.sample_seed is not None:
+            seed = where.sample_seed
+            found.sort(key=lambda c: sample_key(c.number or "", seed))
+        else:
+            found.sort(key=_number_key)
+        for contact in found[:limit] if limit is not None else found:
+            yield summarize(contact)
+
+    def add_bounce(self, bounce: Bounce) -> Bounce:
+        """See :meth:`crmkit.store.Store.add_bounce`."""
+        with self.transaction():
+            if bounce.id in self._bounces:
+                raise ConflictError(code="exists", kind="bounce", key=bounce.id)
+            stored = attrs.evolve(bounce, version=1)
+            self._bounces[stored.id] = stored
+            self._record(lambda: self._forget_bounce(stored.id))
+            return stored
+
+    def _forget_bounce(self, bounce_id: str) -> None:
+        del self._bounces[bounce_id]
+
+    def update_bounce(self, bounce: Bounce) -> Bounce:
+        """See :meth:`crmkit.store.Store.update_bounce`."""
+        with self.transaction():
+            current = self.get_bounce(bounce.id)
+            check_version("bounce", bounce.id, bounce.version, current.version)
+            stored = attrs.evolve(bounce, version=current.version + 1)
+            self._bounces[stored.id] = stored
+
+            def undo() -> None:
+                self._bounces[current.id] = current
+
+            self._record(undo)
+            return stored
+
+    def get_bounce(self, bounce_id: str) -> Bounce:
+        """See :meth:`crmkit.store.Store.get_bounce`."""
+        self._check_open()
+        with self._lock:
+            found = self._bounces.get(bounce_id) if isinstance(bounce_id, str) else None
+        if found is None:
+            raise NotFoundError(kind="bounce", key=bounce_id)
+        return found
+
+    def iter_bounces(
+        self, *, processed: bool | None = None, address: str | None = None
+    ) -> Iterator[Bounce]:
+        """See :meth:`crmkit.store.Store.iter_bounces`."""
+        self._check_open()
+        with self._lock:
+            items = sorted(self._bounces.values(), key=lambda b: (b.at, b.id))
+        for b in items:
+            if processed is not None and b.processed != processed:
+                continue
+            if address is not None and b.address.lower() != address.lower():
+                continue
+            yield b
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

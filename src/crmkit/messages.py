@@ -120,6 +120,104 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "the data cannot be read as {target}: {reason}",
         "die Daten lassen sich nicht als {target} lesen: {reason}",
     ),
+    # --- quality and role rules ---------------------------------------------
+    "contact.name_implausible": (
+        "{name!r} does not look like a real name",
+        "{name!r} sieht nicht nach einem echten Namen aus",
+    ),
+    "person.looks_like_company": (
+        "the person {name!r} is named like a company",
+        "die Person {name!r} heißt wie ein Unternehmen",
+    ),
+    "company.looks_like_person": (
+        "the company {name!r} is named like a person",
+        "das Unternehmen {name!r} heißt wie eine Person",
+    ),
+    "contact.no_relationship": (
+        "{name} has no relationship (customer, supplier, lead, member …)",
+        "{name} hat keine Beziehungsart (Kunde, Lieferant, Interessent, Mitglied …)",
+    ),
+    "contact.no_email": (
+        "{name} has no e-mail address (and so cannot be synced to Microsoft 365)",
+        "{name} hat keine E-Mail-Adresse (und kann deshalb nicht mit Microsoft 365 "
+        "synchronisiert werden)",
+    ),
+    "contact.email_undeliverable": (
+        "mail to {address} of {name} bounced; the address is undeliverable",
+        "E-Mails an {address} ({name}) kommen zurück; die Adresse ist unzustellbar",
+    ),
+    "person.company_domain_unlinked": (
+        "{name} has an address at {domain}, a company's domain, but is not linked to it",
+        "{name} hat eine Adresse bei {domain}, der Domain eines Unternehmens, ist ihm "
+        "aber nicht zugeordnet",
+    ),
+    "person.not_linked": (
+        "{name} is not linked to any company",
+        "{name} ist keinem Unternehmen zugeordnet",
+    ),
+    "affiliation.no_role": (
+        "{name} works at a company without position or role",
+        "{name} ist einem Unternehmen ohne Position oder Rolle zugeordnet",
+    ),
+    "company.no_contact_person": (
+        "{name} has no contact person",
+        "{name} hat keinen Ansprechpartner",
+    ),
+    "company.no_decision_maker": (
+        "{name} has no decision maker",
+        "{name} hat keinen Entscheider",
+    ),
+    "company.no_billing_contact": (
+        "{name} has no billing contact",
+        "{name} hat keinen Rechnungsempfänger",
+    ),
+    "customer.no_billing_contact": (
+        "the customer {name} has no billing contact",
+        "der Kunde {name} hat keinen Rechnungsempfänger",
+    ),
+    "company.no_technical_contact": (
+        "{name} has no technical contact",
+        "{name} hat keinen technischen Ansprechpartner",
+    ),
+    "company.contact_data_incomplete": (
+        "{name} lacks general contact data: {missing}",
+        "bei {name} fehlen allgemeine Kontaktdaten: {missing}",
+    ),
+    # --- suggested actions --------------------------------------------------
+    "action.fix_name": ("correct the name", "Namen korrigieren"),
+    "action.make_company": (
+        "store it as a company instead of a person",
+        "als Unternehmen statt als Person anlegen",
+    ),
+    "action.make_person": (
+        "store it as a person instead of a company",
+        "als Person statt als Unternehmen anlegen",
+    ),
+    "action.set_relationship": ("set the relationship", "Beziehungsart setzen"),
+    "action.add_email": ("add an e-mail address", "E-Mail-Adresse ergänzen"),
+    "action.replace_email": (
+        "ask for a new address and remove the old one",
+        "neue Adresse erfragen und die alte entfernen",
+    ),
+    "action.link_company": ("link the person to the company", "Person dem Unternehmen zuordnen"),
+    "action.set_role": ("set position or role", "Position oder Rolle eintragen"),
+    "action.add_person": ("add a contact person", "Ansprechpartner anlegen"),
+    "action.add_decision_maker": (
+        "find out who decides and mark them as decision maker",
+        "Entscheider ermitteln und als Entscheider markieren",
+    ),
+    "action.add_billing": (
+        "ask who receives the invoices and mark them as billing contact",
+        "Rechnungsempfänger erfragen und markieren",
+    ),
+    "action.add_technical": (
+        "mark the technical contact",
+        "technischen Ansprechpartner markieren",
+    ),
+    "action.complete_contact_data": (
+        "complete e-mail, phone and address",
+        "E-Mail, Telefon und Anschrift ergänzen",
+    ),
     # --- correspondence ------------------------------------------------------
     "correspondence.empty": (
         "an entry needs a subject, content, agreements or next steps",
@@ -143,10 +241,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     # --- importers -----------------------------------------------------------
     "import.summary": (
-        "{imported} imported, {updated} extended, {duplicates} already there, "
-        "{unmatched_items} without a known contact, {problems} problems",
-        "{imported} importiert, {updated} ergänzt, {duplicates} bereits vorhanden, "
-        "{unmatched_items} ohne bekannten Kontakt, {problems} Probleme",
+        "imported: {imported}, extended: {updated}, already there: {duplicates}, "
+        "without a known contact: {unmatched_items}, problems: {problems}",
+        "importiert: {imported}, ergänzt: {updated}, bereits vorhanden: {duplicates}, "
+        "ohne bekannten Kontakt: {unmatched_items}, Probleme: {problems}",
     ),
     "import.unmatched": (
         "not matched to any contact: {values}",
@@ -293,6 +391,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{actor} liest {number} ohne die Felder: {fields}",
     ),
     "cli.error": ("error: {detail}", "Fehler: {detail}"),
+    "extra_missing": (
+        "{feature} needs the optional {extra!r} extra: pip install 'crmkit[{extra}]'",
+        "{feature} braucht das optionale Extra {extra!r}: pip install 'crmkit[{extra}]'",
+    ),
     # correspondence on the command line: labels
     "cli.channel.phone": ("Phone", "Telefon"),
     "cli.channel.meeting": ("Meeting", "Termin"),
@@ -307,8 +409,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.follow_up.open": ("open", "offen"),
     "cli.follow_up.done": ("done", "erledigt"),
     "cli.follow_up.overdue": ("overdue", "überfällig"),
-    "cli.col.when": ("When · by", "Wann · von"),
-    "cli.col.channel": ("Channel", "Kanal"),
+    "cli.col.when": ("When · channel · by", "Wann · Kanal · von"),
     "cli.col.subject": ("Subject · content", "Betreff · Inhalt"),
     "cli.col.agreed": ("Agreed · next steps", "Vereinbart · nächste Schritte"),
     "cli.col.follow_up": ("Follow-up", "Wiedervorlage"),
@@ -329,8 +430,8 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "23.11.2026 09:30 oder mit Zone wie 2026-11-23T09:30+01:00 schreiben",
     ),
     "cli.log.direction_required": (
-        "a {channel} entry needs --direction (inbound or outbound)",
-        "ein Eintrag im Kanal {channel} braucht --direction (inbound oder outbound)",
+        "an entry on the channel {channel!r} needs --direction (inbound or outbound)",
+        "ein Eintrag im Kanal {channel!r} braucht --direction (inbound oder outbound)",
     ),
     "cli.log.assignee_needs_follow_up": (
         "--assignee needs --follow-up DATE",
@@ -385,8 +486,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "cli.done.ambiguous": (
         "{value!r} matches several open follow-ups ({ids}); give more of the id",
-        "{value!r} passt zu mehreren offenen Wiedervorlagen ({ids}); bitte mehr von der "
-        "ID angeben",
+        "{value!r} passt zu mehreren offenen Wiedervorlagen ({ids}); bitte mehr von der ID angeben",
     ),
     "cli.demo.logged": (
         "Logged {count} correspondence entries: calls, a meeting, an e-mail, a letter and notes",
@@ -432,6 +532,13 @@ VERBS: dict[str, tuple[str, str]] = {
     "erase": ("erase", "löschen"),
     "export": ("export", "exportieren"),
 }
+#: Field names that appear in lists (``missing``), per language.
+FIELD_NOUNS: dict[str, tuple[str, str]] = {
+    "e-mail": ("e-mail", "E-Mail"),
+    "phone": ("phone", "Telefon"),
+    "address": ("address", "Anschrift"),
+}
+_TRANSLATED_LISTS: dict[str, dict[str, tuple[str, str]]] = {"missing": FIELD_NOUNS}
 _TRANSLATED: dict[str, dict[str, tuple[str, str]]] = {
     "kind": NOUNS,
     "resource": RESOURCE_NOUNS,
@@ -484,6 +591,11 @@ def render(code: str, lang: Lang = "en", /, **params: object) -> str:
         value = params.get(key)
         if isinstance(value, str) and value in table:
             params = {**params, key: table[value][index]}
+    for key, table in _TRANSLATED_LISTS.items():
+        value = params.get(key)
+        if isinstance(value, (tuple, list)):
+            words = (table[v][index] if v in table else str(v) for v in value)
+            params = {**params, key: ", ".join(words)}
     try:
         return text.format_map(_Defaulting(params))
     except (ValueError, IndexError, AttributeError, KeyError):

@@ -110,6 +110,30 @@ def _mobile_text(rng: random.Random) -> str:
     return rng.choice((f"0{prefix} {local}", f"+49 {prefix} {local}", f"0{prefix}-{local}"))
 
 
+@attrs.frozen(kw_only=True)
+class SampleEntry:
+    """One correspondence entry of the demo as plain data, its days counted from today.
+
+    ``day`` is the day the contact took place (``-1`` = yesterday) and
+    ``time`` its local wall-clock time (``"09:40"``); ``follow_up_day`` the
+    due day of the follow-up, if any (negative: already overdue).  The demo
+    turns them into times with the CRM's clock, so the sample stays pure.
+    """
+
+    contact_ids: tuple[str, ...]
+    channel: str
+    direction: str | None = None
+    day: int
+    time: str
+    subject: str = ""
+    content: str = ""
+    agreements: str = ""
+    next_steps: str = ""
+    follow_up_day: int | None = None
+    assignee: str | None = None
+    follow_up_done: bool = False
+
+
 @attrs.frozen
 class SampleData:
     """Unsaved entities: companies, persons, affiliations, and what was planted."""
@@ -119,10 +143,17 @@ class SampleData:
     affiliations: tuple[Affiliation, ...]
     #: The duplicates and problems planted on purpose, in English and German.
     planted: tuple[tuple[str, str], ...]
+    #: Correspondence with some of the contacts (calls, a meeting, notes …).
+    entries: tuple[SampleEntry, ...] = ()
 
 
 def demo_dataset(seed: int = 2026) -> SampleData:
-    """The ``crmkit demo`` data: 24 companies, ~50 persons, planted duplicates and problems."""
+    """The ``crmkit demo`` data: 24 companies, ~50 persons, planted duplicates and problems.
+
+    Also seven correspondence entries (:class:`SampleEntry`: calls, a meeting
+    protocol, an e-mail, a letter, an internal note and a club note; open,
+    overdue and done follow-ups), their days relative to the day the demo runs.
+    """
     rng = random.Random(seed)
     companies: list[Company] = []
     persons: list[Person] = []
@@ -197,7 +228,117 @@ def demo_dataset(seed: int = 2026) -> SampleData:
         "problem: numbers in the fictional +49 123 range are in no assigned range",
         "Problem: Nummern im fiktiven Bereich +49 123 sind nirgends vergeben",
     ))  # fmt: skip
-    return SampleData(tuple(companies), tuple(persons), tuple(affiliations), tuple(planted))
+    entries = _correspondence(companies, persons, affiliations)
+    return SampleData(
+        tuple(companies), tuple(persons), tuple(affiliations), tuple(planted), entries
+    )
+
+
+def _primary_person(
+    company: Company, persons: list[Person], affiliations: list[Affiliation]
+) -> Person:
+    first = next(a for a in affiliations if a.company_id == company.id and a.primary)
+    return next(p for p in persons if p.id == first.person_id)
+
+
+def _correspondence(
+    companies: list[Company], persons: list[Person], affiliations: list[Affiliation]
+) -> tuple[SampleEntry, ...]:
+    """A week or two of history: mostly Muster GmbH, plus a bakery and a sports club."""
+    muster = companies[0]
+    boehm = _primary_person(muster, persons, affiliations)
+    frau = f"{boehm.salutation} {boehm.last_name}"
+    bakery = next(c for c in companies if c.name.startswith("Bäckerei Groß"))
+    baker = _primary_person(bakery, persons, affiliations)
+    club = next(c for c in companies if c.name.startswith("Sportverein"))
+    return (
+        SampleEntry(
+            contact_ids=(boehm.id,),
+            channel="phone",
+            direction="outbound",
+            day=-12,
+            time="14:10",
+            subject="Terminabsprache Jahresgespräch",
+            content=f"{frau} wegen des Jahresgesprächs angerufen.",
+            agreements="Jahresgespräch in vier Tagen, 10 Uhr, bei Muster GmbH.",
+            follow_up_day=-9,
+            assignee="anna",
+            follow_up_done=True,
+        ),
+        SampleEntry(
+            contact_ids=(muster.id, boehm.id),
+            channel="meeting",
+            direction="outbound",
+            day=-8,
+            time="10:00",
+            subject="Gesprächsprotokoll Jahresgespräch 2027",
+            content=(
+                f"Teilnehmer: {frau} (Buchhaltung), Anna (Vertrieb).\n"
+                "Themen: Liefermengen 2026, Zahlungsziele, Rahmenvertrag 2027."
+            ),
+            agreements="Rahmenvertrag 2027 zu den bisherigen Konditionen; 30 Tage netto.",
+            next_steps="Angebot für den Rahmenvertrag an die Geschäftsführung schicken.",
+            follow_up_day=-3,
+            assignee="anna",
+        ),
+        SampleEntry(
+            contact_ids=(muster.id,),
+            channel="letter",
+            direction="outbound",
+            day=-6,
+            time="09:00",
+            subject="Preisanpassung zum 1. Januar",
+            content="Schreiben zur Preisanpassung (+3,5 %) per Post an die Buchhaltung.",
+        ),
+        SampleEntry(
+            contact_ids=(muster.id,),
+            channel="internal_note",
+            day=-4,
+            time="16:20",
+            subject="Bonität geprüft",
+            content="Auskunft eingeholt: unauffällig. Rahmenvertrag bis 50.000 € freigegeben.",
+        ),
+        SampleEntry(
+            contact_ids=(baker.id,),
+            channel="email",
+            direction="inbound",
+            day=-2,
+            time="11:05",
+            subject="Anfrage Präsentkörbe",
+            content="Bittet um ein Angebot für 40 Präsentkörbe zur Weihnachtsfeier.",
+            next_steps="Angebot mit Staffelpreisen schicken.",
+            follow_up_day=1,
+            assignee="ben",
+        ),
+        SampleEntry(
+            contact_ids=(boehm.id,),
+            channel="phone",
+            direction="inbound",
+            day=-1,
+            time="09:40",
+            subject="Telefonnotiz: Skonto Rechnung R-2026-117",
+            content=(
+                f"{frau} ruft an: Skonto bei R-2026-117 nicht abgezogen (84,20 €). "
+                "Entscheidung zum Rahmenvertrag fällt am Donnerstag."
+            ),
+            agreements="Gutschrift über 84,20 € bis Freitag; Skonto künftig auf der Rechnung.",
+            next_steps=f"Gutschrift per E-Mail an {frau}; danach wegen Rahmenvertrag nachfassen.",
+            follow_up_day=2,
+            assignee="anna",
+        ),
+        SampleEntry(
+            contact_ids=(club.id,),
+            channel="association_note",
+            day=-3,
+            time="19:30",
+            subject="Versammlung: Beitragserhöhung beschlossen",
+            content="Beitragserhöhung auf 96 € im Jahr beschlossen (34 Ja, 5 Nein, 2 Enth.).",
+            agreements="Der neue Beitrag gilt ab 1. Januar.",
+            next_steps="Beitragsbescheide an alle Mitglieder versenden.",
+            follow_up_day=14,
+            assignee="ben",
+        ),
+    )
 
 
 def _company_with_staff(
@@ -311,4 +452,4 @@ def bulk_rows(n: int, seed: int = 1) -> Iterator[dict[str, Any]]:
             }
 
 
-__all__ = ["SampleData", "bulk_rows", "demo_dataset"]
+__all__ = ["SampleData", "SampleEntry", "bulk_rows", "demo_dataset"]

@@ -29,7 +29,7 @@ from cattrs.gen import make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter
 
 from crmkit.errors import Finding, ValidationError
-from crmkit.model import Affiliation, Company, Contact, Person
+from crmkit.model import Affiliation, Company, Contact, EmailAddress, Person
 
 T = TypeVar("T")
 
@@ -88,6 +88,15 @@ def converter() -> cattrs.Converter:
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_unstructure_hook(Decimal, str)
     conv.register_unstructure_hook_func(_is_frozenset, _sorted_list)
+    # Rarely set: left out of the JSON while unset, so stored rows stay small.
+    conv.register_unstructure_hook(
+        EmailAddress,
+        make_dict_unstructure_fn(
+            EmailAddress,
+            conv,
+            bounced_at=override(omit_if_default=True),
+        ),
+    )
     for cls in (Person, Company):
         # Derived fields (base name, legal form) are not written out.
         overrides = {a.name: override(omit=True) for a in attrs.fields(cls) if not a.init}

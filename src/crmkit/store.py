@@ -21,12 +21,14 @@ from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
 from crmkit import search
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
+from crmkit.bounce import Bounce
 from crmkit.correspondence import CorrespondenceEntry, EntryRevision, TimelineQuery
 from crmkit.errors import ConflictError, ValidationError
 from crmkit.ids import AffiliationId, ContactId
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.search import Query
 from crmkit.serialize import to_dict
+from crmkit.summary import ContactSummary, SummaryFilter
 from crmkit.validation import format_contact_number
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -332,6 +334,41 @@ class Store(Protocol):
     ) -> list[CorrespondenceEntry]:
         """Entries with an open follow-up: exactly what
         :func:`crmkit.correspondence.select_follow_ups` gives over all visible entries."""
+        ...
+
+    def summaries(
+        self,
+        where: SummaryFilter,
+        *,
+        scope: RowScope | None = None,
+        limit: int | None = None,
+    ) -> Iterator[ContactSummary]:
+        """Summaries of the contacts that pass *where* (within *scope*), by number.
+
+        Exactly the contacts :func:`crmkit.summary.matches` accepts, as
+        :func:`crmkit.summary.summarize` describes them; with
+        ``where.sample_seed`` in the order of :func:`crmkit.summary.sample_key`.
+        A backend evaluates the filter in its own query language, without
+        loading every contact.
+        """
+        ...
+
+    def add_bounce(self, bounce: Bounce) -> Bounce:
+        """Store a new bounce (version 1); the id must be new (:class:`~crmkit.ConflictError`)."""
+        ...
+
+    def update_bounce(self, bounce: Bounce) -> Bounce:
+        """Replace a stored bounce, checking ``version`` like :meth:`update_contact`."""
+        ...
+
+    def get_bounce(self, bounce_id: str) -> Bounce:
+        """The bounce with this id; :class:`~crmkit.NotFoundError` if there is none."""
+        ...
+
+    def iter_bounces(
+        self, *, processed: bool | None = None, address: str | None = None
+    ) -> Iterator[Bounce]:
+        """Bounces, oldest first (by ``at``, then id); filtered by state and address."""
         ...
 
     def append_audit(self, record: AuditRecord) -> None:

@@ -62,7 +62,7 @@ def _emails(value: object) -> tuple[EmailAddress, ...]:
             if isinstance(item, str):
                 out.append(EmailAddress(address=item))
             elif isinstance(item, Mapping):
-                out.append(EmailAddress(**_kwargs(item, ("address", "label"))))
+                out.append(EmailAddress(**_kwargs(item, ("address", "label", "bounced_at"))))
             else:
                 raise _convert.type_error("", "str or EmailAddress", item)
         except ValidationError as exc:
@@ -155,7 +155,19 @@ def _lead(value: object) -> LeadInfo | None:
             return LeadInfo(
                 **_kwargs(
                     value,
-                    ("source", "source_detail", "budget", "timeframe", "next_steps", "status"),
+                    (
+                        "source",
+                        "source_detail",
+                        "budget",
+                        "timeframe",
+                        "next_steps",
+                        "status",
+                        "since",
+                        "decision_maker_id",
+                        "qualified_on",
+                        "closed_on",
+                        "close_reason",
+                    ),
                 )
             )
         except ValidationError as exc:

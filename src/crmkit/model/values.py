@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterable
 from decimal import Decimal
@@ -93,12 +94,27 @@ def _email_label(value: object) -> str:
     return _convert.text("label", value, max_length=40) or "work"
 
 
+def _bounced_at(value: object) -> dt.datetime | None:
+    return _convert.utc_datetime("bounced_at", value)
+
+
 @attrs.frozen(kw_only=True)
 class EmailAddress:
-    """An e-mail address (normalised) with a label such as ``work``."""
+    """An e-mail address (normalised) with a label such as ``work``.
+
+    ``bounced_at`` is set when a hard bounce showed that the address cannot
+    receive mail (see ``crm.bounces``); such an address is
+    :attr:`undeliverable`.
+    """
 
     address: str = attrs.field(converter=_email_address)
     label: str = attrs.field(default="work", converter=_email_label)
+    bounced_at: dt.datetime | None = attrs.field(default=None, converter=_bounced_at)
+
+    @property
+    def undeliverable(self) -> bool:
+        """True once a hard bounce was recorded for this address."""
+        return self.bounced_at is not None
 
     @property
     def domain(self) -> str:
@@ -260,6 +276,24 @@ def _budget(value: object) -> Decimal | None:
     return _convert.decimal("budget", value)
 
 
+def _lead_since(value: object) -> dt.date | None:
+    return _convert.date("since", value)
+
+
+def _lead_qualified_on(value: object) -> dt.date | None:
+    return _convert.date("qualified_on", value)
+
+
+def _lead_closed_on(value: object) -> dt.date | None:
+    return _convert.date("closed_on", value)
+
+
+def _lead_decision_maker(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return _convert.identifier("decision_maker_id", value)
+
+
 @attrs.frozen(kw_only=True)
 class LeadInfo:
     """What we know about a lead: where it came from and where it stands."""
@@ -270,6 +304,19 @@ class LeadInfo:
     timeframe: str | None = attrs.field(default=None, converter=_lead_text)
     next_steps: str | None = attrs.field(default=None, converter=_lead_text)
     status: str = attrs.field(default="new", converter=_lead_status)
+    #: The day the contact became a lead.
+    since: dt.date | None = attrs.field(default=None, converter=_lead_since)
+    #: The person who decides (a contact id), when known.
+    decision_maker_id: str | None = attrs.field(default=None, converter=_lead_decision_maker)
+    qualified_on: dt.date | None = attrs.field(default=None, converter=_lead_qualified_on)
+    #: The day the lead was won (converted to a customer) or lost (archived).
+    closed_on: dt.date | None = attrs.field(default=None, converter=_lead_closed_on)
+    close_reason: str | None = attrs.field(default=None, converter=_lead_text)
+
+    @property
+    def is_open(self) -> bool:
+        """True while the lead is neither won nor lost."""
+        return self.status not in ("won", "lost")
 
 
 __all__ = [

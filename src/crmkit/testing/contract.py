@@ -27,6 +27,7 @@ from crmkit.errors import ConflictError, CrmkitError, NotFoundError, StoreError,
 from crmkit.memory import MemoryStore
 from crmkit.model import Address, Affiliation, Company, Contact, LeadInfo, Person, link
 from crmkit.store import Store
+from crmkit.testing.cockpit_contract import CockpitContract
 from crmkit.testing.correspondence_contract import CorrespondenceContract
 
 T0 = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
@@ -78,11 +79,13 @@ def _same_entity(a: Any, b: Any) -> bool:
     return bool(attrs.evolve(a, version=0) == attrs.evolve(b, version=0))
 
 
-class StoreContract(CorrespondenceContract):
+class StoreContract(CorrespondenceContract, CockpitContract):
     """Behaviour every :class:`crmkit.store.Store` must show.
 
     The correspondence tests come from
-    :class:`~crmkit.testing.correspondence_contract.CorrespondenceContract`.
+    :class:`~crmkit.testing.correspondence_contract.CorrespondenceContract`,
+    those of the worklist queries from
+    :class:`~crmkit.testing.cockpit_contract.CockpitContract`.
 
     Provide a ``store_factory`` fixture returning a zero-argument callable
     that makes a fresh, empty store.

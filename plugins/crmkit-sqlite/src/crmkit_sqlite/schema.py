@@ -160,6 +160,13 @@ def _v4_correspondence(conn: sqlite3.Connection) -> None:
     create_tables(conn)
 
 
+def _v5_bounces(conn: sqlite3.Connection) -> None:
+    """Version 5: the bounce log (see :mod:`crmkit_sqlite.cockpit`)."""
+    from crmkit_sqlite.cockpit import create_bounce_table
+
+    create_bounce_table(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -169,6 +176,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v2_lookup_tables,
     _v3_rid_order_flag,
     _v4_correspondence,
+    _v5_bounces,
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

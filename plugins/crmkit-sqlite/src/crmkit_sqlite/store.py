@@ -39,6 +39,7 @@ import sqlite_utils
 from crmkit import search as search_rules
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
+from crmkit.bounce import Bounce
 from crmkit.correspondence import CorrespondenceEntry, EntryRevision, TimelineQuery
 from crmkit.errors import (
     ConflictError,
@@ -57,7 +58,8 @@ from crmkit.store import (
     prepare_contact,
     sort_affiliations,
 )
-from crmkit_sqlite import entries, lookups
+from crmkit.summary import ContactSummary, SummaryFilter
+from crmkit_sqlite import cockpit, entries, lookups
 from crmkit_sqlite.schema import (
     CONTACT_SEQUENCE,
     META_TABLE,
@@ -1199,6 +1201,49 @@ class SQLiteStore:
             return entries.open_follow_ups(
                 self._conn, self.path, due_by=due_by, assignee=assignee, scope=_scope_sql(scope)
             )
+
+    # -- summaries and bounces (see crmkit_sqlite.cockpit) ----------------------------------
+    @_public
+    def summaries(
+        self,
+        where: SummaryFilter,
+        *,
+        scope: RowScope | None = None,
+        limit: int | None = None,
+    ) -> Iterator[ContactSummary]:
+        """See :meth:`crmkit.store.Store.summaries` (one SQL query, JSON fields read in SQL)."""
+        with self._lock:
+            rows = cockpit.summaries(self._conn, where, _scope_sql(scope), limit)
+        return iter(rows)
+
+    @_public
+    def add_bounce(self, bounce: Bounce) -> Bounce:
+        """See :meth:`crmkit.store.Store.add_bounce`."""
+        with self._write():
+            return cockpit.add_bounce(self._conn, bounce)
+
+    @_public
+    def update_bounce(self, bounce: Bounce) -> Bounce:
+        """See :meth:`crmkit.store.Store.update_bounce`."""
+        with self._write():
+            return cockpit.update_bounce(self._conn, self.path, bounce)
+
+    @_public
+    def get_bounce(self, bounce_id: str) -> Bounce:
+        """See :meth:`crmkit.store.Store.get_bounce`."""
+        with self._lock:
+            return cockpit.get_bounce(self._conn, self.path, bounce_id)
+
+    @_public
+    def iter_bounces(
+        self, *, processed: bool | None = None, address: str | None = None
+    ) -> Iterator[Bounce]:
+        """See :meth:`crmkit.store.Store.iter_bounces`."""
+        with self._lock:
+            items = list(
+                cockpit.iter_bounces(self._conn, self.path, processed=processed, address=address)
+            )
+        return iter(items)
 
     # -- audit ----------------------------------------------------------------------------------
     @_public

@@ -1,0 +1,264 @@
+"""What the worklist asks of SQLite: contact summaries by filter, and bounces.
+
+:func:`summaries` turns a :class:`crmkit.summary.SummaryFilter` into one
+``SELECT`` over ``contacts`` with ``EXISTS`` probes into the lookup,
+affiliation and correspondence tables, and reads only the JSON fields a
+summary shows (``json_extract``), so a million contacts are filtered in the
+database rather than loaded into Python.  What a filter means is defined by
+:func:`crmkit.summary.matches`; the contract suite checks that this agrees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any, Final
+
+from crmkit.bounce import Bounce
+from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
+from crmkit.serialize import from_dict, to_dict
+from crmkit.store import check_version
+from crmkit.summary import (
+    SAMPLE_MODULUS,
+    ContactSummary,
+    SummaryFilter,
+    sample_coefficients,
+)
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_SEPARATORS: Final = (",", ":")
+_LEAD_SINCE: Final = (
+    "COALESCE(json_extract(c.data, '$.lead.since'), "
+    "substr(json_extract(c.data, '$.created_at'), 1, 10))"
+)
+_COLUMNS: Final = (
+    "c.id, c.number, c.kind, c.owner, c.archived, "
+    "json_extract(c.data, '$.title'), json_extract(c.data, '$.first_name'), "
+    "json_extract(c.data, '$.last_name'), json_extract(c.data, '$.name'), "
+    "json_extract(c.data, '$.relationships'), json_extract(c.data, '$.lead.status'), "
+    f"CASE WHEN json_extract(c.data, '$.lead') IS NULL THEN NULL ELSE {_LEAD_SINCE} END, "
+    "json_extract(c.data, '$.created_at'), json_extract(c.data, '$.updated_at')"
+)
+
+
+def create_bounce_table(conn: sqlite3.Connection) -> None:
+    """The DDL of schema version 5: the bounce log."""
+    conn.execute(
+        """CREATE TABLE bounces (
+            rid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            address_lower TEXT NOT NULL,
+            at TEXT NOT NULL,
+            processed INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX idx_bounces_open ON bounces (at) WHERE processed = 0")
+    conn.execute("CREATE INDEX idx_bounces_address ON bounces (address_lower)")
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def _micros(moment: dt.datetime) -> int:
+    return (moment - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _json_list(values: frozenset[str]) -> str:
+    return json.dumps(sorted(values))
+
+
+def filter_sql(where: SummaryFilter) -> tuple[str, list[Any]]:
+    """The ``WHERE`` conditions (joined by ``AND``, on ``contacts c``) and their parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if not where.include_archived:
+        clauses.append("c.archived = 0")
+    if where.kind is not None:
+        clauses.append("c.kind = ?")
+        params.append(where.kind)
+    if where.relationships:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(c.data, '$.relationships') r"
+            " WHERE r.value IN (SELECT value FROM json_each(?)))"
+        )
+        params.append(_json_list(where.relationships))
+    if where.has_email is not None:
+        probe = "EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_rid = c.rid)"
+        clauses.append(probe if where.has_email else f"NOT {probe}")
+    if where.linked is not None:
+        probe = "EXISTS (SELECT 1 FROM affiliations a WHERE a.person_id = c.id)"
+        clauses.append("c.kind = 'person'")
+        clauses.append(probe if where.linked else f"NOT {probe}")
+    if where.has_people is not None:
+        probe = "EXISTS (SELECT 1 FROM affiliations a WHERE a.company_id = c.id)"
+        clauses.append("c.kind = 'company'")
+        clauses.append(probe if where.has_people else f"NOT {probe}")
+    if where.missing_role is not None:
+        clauses.append("c.kind = 'company'")
+        clauses.append(
+            "NOT EXISTS (SELECT 1 FROM affiliations a, json_each(a.data, '$.roles') r"
+            " WHERE a.company_id = c.id AND r.value = ?)"
+        )
+        params.append(where.missing_role)
+    if where.lead_statuses:
+        clauses.append("json_extract(c.data, '$.lead.status') IN (SELECT value FROM json_each(?))")
+        params.append(_json_list(where.lead_statuses))
+    if where.lead_since_before is not None:
+        clauses.append(f"json_extract(c.data, '$.lead') IS NOT NULL AND {_LEAD_SINCE} < ?")
+        params.append(where.lead_since_before.isoformat())
+    for key, limit in (("created_at", where.created_before), ("updated_at", where.changed_before)):
+        if limit is not None:
+            clauses.append(
+                f"(json_extract(c.data, '$.{key}') IS NULL OR json_extract(c.data, '$.{key}') < ?)"
+            )
+            params.append(_iso(limit))
+    if where.silent_since is not None:
+        clauses.append(
+            "NOT EXISTS (SELECT 1 FROM correspondence_contacts cc JOIN correspondence e"
+            " ON e.rid = cc.entry_rid WHERE cc.contact_id = c.id AND e.occurred_us >= ?)"
+        )
+        params.append(_micros(where.silent_since))
+    if where.owner is not None:
+        clauses.append("c.owner = ?")
+        params.append(where.owner)
+    return " AND ".join(clauses) or "1", params
+
+
+def _datetime(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value).astimezone(dt.UTC) if value else None
+
+
+def _summary(row: tuple[Any, ...]) -> ContactSummary:
+    (cid, number, kind, owner, archived, title, first, last, name, rels, status, since,
+     created, updated) = row  # fmt: skip
+    shown = " ".join(p for p in (title, first, last) if p) if kind == "person" else name or ""
+    return ContactSummary(
+        id=cid,
+        number=number,
+        kind=kind,
+        name=shown,
+        owner=owner,
+        relationships=frozenset(json.loads(rels) if rels else ()),
+        lead_status=status,
+        lead_since=dt.date.fromisoformat(since) if since else None,
+        created_at=_datetime(created),
+        updated_at=_datetime(updated),
+        archived=bool(archived),
+    )
+
+
+def summaries(
+    conn: sqlite3.Connection,
+    where: SummaryFilter,
+    scope: tuple[str, tuple[str, ...]],
+    limit: int | None,
+) -> list[ContactSummary]:
+    """The summaries of the contacts passing *where*; *scope* is the store's clause on ``c``."""
+    conditions, params = filter_sql(where)
+    scope_sql = scope[0].replace("contacts.", "c.")
+    sql = f"SELECT {_COLUMNS} FROM contacts c WHERE {conditions}{scope_sql}"
+    params.extend(scope[1])
+    if where.sample_seed is not None:
+        a, b = sample_coefficients(where.sample_seed)
+        seq = "COALESCE(c.number_seq, 0)"
+        sql += f" ORDER BY ({seq} * {a:d} + {b:d}) % {SAMPLE_MODULUS:d}, {seq}"
+    else:
+        sql += " ORDER BY length(c.number), c.number"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_summary(row) for row in conn.execute(sql, params)]
+
+
+# -- bounces ------------------------------------------------------------------------------
+def _bounce_row(bounce: Bounce) -> tuple[Any, ...]:
+    data = to_dict(bounce)
+    return (
+        bounce.address.lower(),
+        data["at"],
+        int(bounce.processed),
+        bounce.version,
+        json.dumps(data, ensure_ascii=False, separators=_SEPARATORS),
+    )
+
+
+def _load_bounce(path: str, bounce_id: str, data: str) -> Bounce:
+    try:
+        return from_dict(Bounce, json.loads(data))
+    except (ValueError, TypeError, ValidationError) as exc:
+        raise StoreError(
+            code="store.corrupt", path=path, detail=f"bounce {bounce_id}: {exc}"
+        ) from exc
+
+
+def add_bounce(conn: sqlite3.Connection, bounce: Bounce) -> Bounce:
+    """Insert a new bounce with version 1."""
+    if conn.execute("SELECT 1 FROM bounces WHERE id = ?", (bounce.id,)).fetchone():
+        raise ConflictError(code="exists", kind="bounce", key=bounce.id)
+    from attrs import evolve
+
+    stored = evolve(bounce, version=1)
+    conn.execute(
+        "INSERT INTO bounces (id, address_lower, at, processed, version, data)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (stored.id, *_bounce_row(stored)),
+    )
+    return stored
+
+
+def update_bounce(conn: sqlite3.Connection, path: str, bounce: Bounce) -> Bounce:
+    """Replace a bounce, checking its version."""
+    current = get_bounce(conn, path, bounce.id)
+    check_version("bounce", bounce.id, bounce.version, current.version)
+    from attrs import evolve
+
+    stored = evolve(bounce, version=current.version + 1)
+    conn.execute(
+        "UPDATE bounces SET address_lower = ?, at = ?, processed = ?, version = ?, data = ?"
+        " WHERE id = ?",
+        (*_bounce_row(stored), stored.id),
+    )
+    return stored
+
+
+def get_bounce(conn: sqlite3.Connection, path: str, bounce_id: str) -> Bounce:
+    """The bounce with this id."""
+    row = None
+    if isinstance(bounce_id, str):
+        row = conn.execute("SELECT data FROM bounces WHERE id = ?", (bounce_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(kind="bounce", key=bounce_id)
+    return _load_bounce(path, bounce_id, row[0])
+
+
+def iter_bounces(
+    conn: sqlite3.Connection, path: str, *, processed: bool | None, address: str | None
+) -> Iterator[Bounce]:
+    """Bounces oldest first (``at``, then id)."""
+    sql = "SELECT id, data FROM bounces WHERE 1"
+    params: list[Any] = []
+    if processed is not None:
+        sql += " AND processed = ?"
+        params.append(int(processed))
+    if address is not None:
+        sql += " AND address_lower = ?"
+        params.append(address.lower())
+    sql += " ORDER BY at, id"
+    for bounce_id, data in conn.execute(sql, params).fetchall():
+        yield _load_bounce(path, bounce_id, data)
+
+
+__all__ = [
+    "add_bounce",
+    "create_bounce_table",
+    "filter_sql",
+    "get_bounce",
+    "iter_bounces",
+    "summaries",
+    "update_bounce",
+]
