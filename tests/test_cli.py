@@ -467,7 +467,14 @@ def test_import_whatsapp(runner: CliRunner, book: Book, tmp_path: Path) -> None:
     assert "WhatsApp 2026-11-23" in out and "Messenger" in out and "eingehend" in out
 
     # on a given contact, with the times of another zone
-    command = f"import-whatsapp '{chat}' --contact {book.erika} --me 'Anna Schmidt'"
+    other = tmp_path / "WhatsApp Chat mit Erika.txt"
+    other.write_text(
+        "23.11.26, 09:15 - Erika: Guten Morgen!\n"
+        "23.11.26, 09:20 - Anna Schmidt: Hallo Erika.\n"
+        "24.11.26, 17:50 - Erika: Bis morgen.\n",
+        encoding="utf-8",
+    )
+    command = f"import-whatsapp '{other}' --contact {book.erika} --me 'Anna Schmidt'"
     out = _ok(_run(runner, book, f"{command} --timezone Europe/London", lang="de"))
     assert "importiert: 2," in out
     (_later, earlier) = _stored(book, book.erika)

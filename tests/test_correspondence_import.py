@@ -764,7 +764,7 @@ def test_a_repeated_line_counts_when_extending(
     )
 
 
-def test_an_export_that_differs_from_the_stored_day_is_left_alone(
+def test_an_export_that_differs_from_the_stored_day_loses_nothing(
     crm: crmkit.CRM, people: People, tmp_path: Path
 ) -> None:
     (entry_id,) = crm.correspondence.import_whatsapp(
@@ -773,8 +773,19 @@ def test_an_export_that_differs_from_the_stored_day_is_left_alone(
     edited = "23.11.26, 09:15 - Max Mustermann: Diese Nachricht wurde gelöscht.\n"
     report = crm.correspondence.import_whatsapp(_chat(tmp_path, edited, "neu.txt"))
 
-    assert report.updated == () and len(report.duplicates) == 1
+    # A day that opens differently is another conversation: stored beside the first.
+    assert report.updated == () and report.duplicates == () and len(report.imported) == 1
     assert crm.correspondence.get(entry_id).content == "09:15 Max Mustermann: Hallo"
+    assert len(crm.correspondence.timeline(people.max)) == 2
+
+
+def test_the_same_chat_is_one_conversation_whoever_it_is_matched_to(
+    crm: crmkit.CRM, people: People, tmp_path: Path
+) -> None:
+    chat = _chat(tmp_path, "23.11.26, 09:15 - Max Mustermann: Hallo\n")
+    assert len(crm.correspondence.import_whatsapp(chat).imported) == 1
+    again = crm.correspondence.import_whatsapp(chat, contact=people.erika)
+    assert again.imported == () and len(again.duplicates) == 1
 
 
 # -- WhatsApp: malformed input ---------------------------------------------------------------------

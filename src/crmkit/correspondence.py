@@ -361,22 +361,26 @@ def follow_up_key(entry: CorrespondenceEntry) -> tuple[dt.date, dt.datetime, str
     return (entry.follow_up.due, entry.occurred_at, entry.id)
 
 
-def _since(value: object) -> dt.datetime | None:
+def _since(value: object, zone: dt.tzinfo) -> dt.datetime | None:
     if isinstance(value, str) and len(value.strip()) == 10:
-        return _since(_convert.date("since", value))
+        return _since(_convert.date("since", value), zone)
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+        return _midnight(value, zone)
     return _convert.utc_datetime("since", value)
 
 
-def _until(value: object) -> dt.datetime | None:
-    """``until`` is inclusive for the caller: a date means the whole day (UTC)."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+def _until(value: object, zone: dt.tzinfo) -> dt.datetime | None:
+    """``until`` is inclusive for the caller: a date means the whole day."""
     if isinstance(value, str) and len(value.strip()) == 10:
-        return _until(_convert.date("until", value))
+        return _until(_convert.date("until", value), zone)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return _midnight(value + dt.timedelta(days=1), zone)
     moment = _convert.utc_datetime("until", value)
     return None if moment is None else moment + dt.timedelta(microseconds=1)
+
+
+def _midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
 
 
 def _channels(value: object) -> frozenset[str] | None:
@@ -413,11 +417,12 @@ def timeline_query(
     until: dt.date | dt.datetime | str | None = None,
     text: str | None = None,
     include_internal: bool = True,
+    zone: dt.tzinfo = dt.UTC,
 ) -> TimelineQuery:
     """Read the caller's filters into a :class:`TimelineQuery`.
 
     *since* and *until* are inclusive; a date (or ``"2026-11-23"``) means the
-    whole day in UTC, a datetime that moment.  Wrong values raise
+    whole day in *zone* (UTC unless given), a datetime that moment.  Wrong values raise
     :class:`crmkit.ValidationError` naming the field.
     """
     if text is not None and not isinstance(text, str):
@@ -425,8 +430,8 @@ def timeline_query(
     return TimelineQuery(
         contact_ids=frozenset(contact_ids),
         channels=_channels(channels),
-        since=_since(since),
-        before=_until(until),
+        since=_since(since, zone),
+        before=_until(until, zone),
         words=text_words(text),
         include_internal=include_internal,
     )

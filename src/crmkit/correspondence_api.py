@@ -39,7 +39,7 @@ from crmkit.correspondence import (
     timeline_query,
 )
 from crmkit.errors import ConflictError, NotFoundError, ValidationError
-from crmkit.model import Company, Contact, Person
+from crmkit.model import Company, Contact
 from crmkit.serialize import to_dict
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,15 +57,6 @@ def _entry_id(ref: EntryRef) -> str:
     raise ValidationError.single(
         "entry", "value.type", expected="CorrespondenceEntry or id", actual=type(ref).__name__
     )
-
-
-def display_name(contact: Contact) -> str:
-    """The name a list shows for *contact*: "Max Mustermann", "Muster GmbH"."""
-    if isinstance(contact, Person):
-        return " ".join(p for p in (contact.first_name, contact.last_name) if p)
-    if isinstance(contact, Company):
-        return contact.name
-    return contact.id  # pragma: no cover - only two kinds exist
 
 
 class Correspondence:
@@ -205,6 +196,7 @@ class Correspondence:
     ) -> CorrespondenceEntry:
         """A new revision of an imported entry with more content (a longer chat export)."""
         crm = self._crm
+        crm.require("update", "correspondence", entry.id)
         with crm.transaction():
             current = self._current(entry.id)
             changed = attrs.evolve(current, content=content, revision=current.revision + 1)
@@ -316,10 +308,11 @@ class Correspondence:
         ``include_company=True`` adds the affiliated side: on a company, the
         entries of its people ("a call with Max shows on Muster GmbH"); on a
         person, the entries of their companies.  *channels* keeps only those
-        channels; *since*/*until* are inclusive (a date means the whole UTC
-        day); *text* keeps entries where every word starts a word of the
-        subject, content, agreements or next steps (folded: ``Müller`` =
-        ``Mueller``; any text is safe).  Internal entries appear only for
+        channels; *since*/*until* are inclusive (a date means the whole day
+        in the CRM's time zone, :attr:`crmkit.CRM.zone`); *text* keeps
+        entries where every word starts a word of the subject, content,
+        agreements or next steps (folded: ``Müller`` = ``Mueller``; any text
+        is safe).  Internal entries appear only for
         actors who may read internal notes.
         """
         crm = self._crm
@@ -334,8 +327,9 @@ class Correspondence:
             until=until,
             text=text,
             include_internal=self._may_see_internal(),
+            zone=crm.zone,
         )
-        title = f"{target.number} {display_name(target)}"
+        title = f"{target.number} {target.display_name}"
         return Timeline(crm.store.timeline(query), title=title)
 
     def _affiliated_ids(self, contact: Contact) -> set[str]:
@@ -402,7 +396,7 @@ class Correspondence:
         me: str | None = None,
         timezone: str = "Europe/Berlin",
     ) -> ImportReport:
-        """Import a WhatsApp chat export (``.txt``): one entry per conversation day.
+        """Import a WhatsApp chat export (``.txt``, or the ``.zip`` iOS writes): one entry per day.
 
         Without *contact*, senders are matched to contacts by phone number or
         by full name; the day goes on every matched contact, and senders that
@@ -438,4 +432,4 @@ def _due_by(value: dt.date | str | None) -> dt.date | None:
     )
 
 
-__all__ = ["Correspondence", "EntryRef", "display_name"]
+__all__ = ["Correspondence", "EntryRef"]

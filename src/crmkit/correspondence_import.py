@@ -464,9 +464,16 @@ def _chat_line(message: ChatMessage) -> str:
     return f"{message.sent_at:%H:%M} {message.sender}: {body}"
 
 
-def _day_source(contact_ids: Iterable[str], day: dt.date) -> str:
-    key = hashlib.sha256(",".join(sorted(contact_ids)).encode()).hexdigest()[:24]
-    return f"whatsapp:{key}:{day.isoformat()}"
+def _day_source(first: ChatMessage, day: dt.date) -> str:
+    """The import key of a chat day: the day and its first message.
+
+    A longer export of the same chat starts the day with the same message, so
+    it finds the day again, whichever contacts it is matched to; another chat
+    on the same day (a group) starts differently.
+    """
+    opening = f"{first.sent_at.isoformat()}\x00{first.sender}\x00{first.text}"
+    key = hashlib.sha256(opening.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return f"whatsapp:{day.isoformat()}:{key}"
 
 
 def import_whatsapp(
@@ -524,9 +531,9 @@ def _import_day(
     day: dt.date,
     group: tuple[ChatMessage, ...],
 ) -> None:
-    source = _day_source(contact_ids, day)
-    content = _clean_text("\n".join(_chat_line(m) for m in group))
     first = group[0]
+    source = _day_source(first, day)
+    content = _clean_text("\n".join(_chat_line(m) for m in group))
     label = f"WhatsApp {day.isoformat()}"
     try:
         occurred = first.sent_at.replace(tzinfo=zone).astimezone(dt.UTC)

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -58,6 +59,8 @@ UNGUARDED: frozenset[str] = frozenset(
         "close",
         "as_actor",
         "now",
+        "today",
+        "zone",
         "url",
         "actor",
         "allowed",
@@ -81,6 +84,7 @@ def open(
     plugins: Iterable[object] = (),
     load_entry_points: bool = True,
     clock: Clock | None = None,
+    timezone: str | dt.tzinfo = "Europe/Berlin",
     **options: Any,
 ) -> CRM:
     """Open a CRM on the store at *url* (``memory://``, ``sqlite:///crm.db`` …).
@@ -98,6 +102,9 @@ def open(
         entry-point group (default); ``False`` gives only built-ins and *plugins*.
     :param clock: a function returning the current aware datetime; defaults
         to UTC now.  Pass a fixed clock in tests.
+    :param timezone: where the users are (an IANA name or a ``tzinfo``):
+        plain dates given to the facade ("since 2026-11-01", "due by …") are
+        days there, and :meth:`CRM.today` is that zone's date.
     :param options: passed to the store factory.
 
     An unknown scheme raises :class:`crmkit.StoreError` listing the known
@@ -121,7 +128,19 @@ def open(
     authorizer = policy if policy is not None else hooks.authorizer()
     factory, _plugin = factories[scheme]
     store = factory(url, options)
-    return CRM(store, pm=pm, clock=clock or utc_now, actor=who, authorizer=authorizer)
+    zone = _zone(timezone)
+    return CRM(store, pm=pm, clock=clock or utc_now, actor=who, authorizer=authorizer, zone=zone)
+
+
+def _zone(value: str | dt.tzinfo) -> dt.tzinfo:
+    if isinstance(value, dt.tzinfo):
+        return value
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise ValidationError.single(
+            "timezone", "value.invalid", value=value, reason="not an IANA time zone"
+        ) from None
 
 
 class _Session:
@@ -151,12 +170,15 @@ class CRM:
         clock: Clock,
         actor: Actor,
         authorizer: Authorizer,
+        zone: dt.tzinfo = dt.UTC,
         _session: _Session | None = None,
     ) -> None:
         self.store = store
         self.pm = pm
         self.hooks = Hooks(pm)
         self.clock = clock
+        #: The users' time zone (see :func:`open`).
+        self.zone = zone
         self.authorizer = authorizer
         self._actor = actor
         self._session = _session or _Session()
@@ -177,6 +199,7 @@ class CRM:
             self.store,
             pm=self.pm,
             clock=self.clock,
+            zone=self.zone,
             actor=as_actor(actor),
             authorizer=self.authorizer,
             _session=self._session,
@@ -258,6 +281,10 @@ class CRM:
     def url(self) -> str:
         """The store URL this CRM was opened on."""
         return self.store.url
+
+    def today(self) -> dt.date:
+        """Today's date in the users' time zone (:attr:`zone`)."""
+        return self.now().astimezone(self.zone).date()
 
     def now(self) -> dt.datetime:
         """The current time from the clock, checked to be timezone-aware, in UTC."""

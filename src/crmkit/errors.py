@@ -56,7 +56,10 @@ class Finding:
         return attrs.evolve(self, field=path)
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message()}" if self.field else self.message()
+        text = self.message()
+        if not self.field or text.startswith(self.field):
+            return text
+        return f"{self.field}: {text}"
 
 
 class CrmkitWarning(UserWarning):
