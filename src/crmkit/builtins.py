@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from crmkit.auth import Authorizer, default_policy
+from crmkit.cockpit import BUILTIN_SOURCES, WorklistSource
 from crmkit.errors import Finding
 from crmkit.hookspecs import hookimpl
 from crmkit.memory import open_memory_store
@@ -32,3 +33,10 @@ def crmkit_register_authorizer(register: Callable[[Authorizer], None]) -> None:
 def crmkit_validate_contact(contact: Contact) -> Iterable[Finding]:
     """The contact's own value warnings (numbers in unassigned ranges …)."""
     return contact.findings()
+
+
+@hookimpl
+def crmkit_register_worklist_sources(register: Callable[[str, WorklistSource], None]) -> None:
+    """Leads, customers, roles, data gaps, bounces, follow-ups and the quality sample."""
+    for name, source in BUILTIN_SOURCES.items():
+        register(name, source)

@@ -34,13 +34,23 @@ from crmkit import search as search_mod
 from crmkit._guard import guarded
 from crmkit.audit import AuditRecord, FieldChange, diff
 from crmkit.auth import Actor, Authorizer, RowScope, as_actor
+from crmkit.cockpit import (
+    Bounces,
+    CheckReport,
+    Leads,
+    WorklistRequest,
+    build_worklist,
+    run_check,
+)
 from crmkit.correspondence_api import Correspondence
 from crmkit.errors import Finding, PermissionDenied, StoreError, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person, link
 from crmkit.plugins import Hooks, PluginManager, make_plugin_manager
+from crmkit.rules import RulePolicy
 from crmkit.search import PhoneMatch
 from crmkit.serialize import to_dict
 from crmkit.store import KNOWN_DISTRIBUTIONS, Store
+from crmkit.worklist import Worklist
 
 Clock = Callable[[], dt.datetime]
 ContactRef = Contact | str
@@ -61,6 +71,7 @@ UNGUARDED: frozenset[str] = frozenset(
         "now",
         "today",
         "zone",
+        "rules",
         "url",
         "actor",
         "allowed",
@@ -85,6 +96,7 @@ def open(
     load_entry_points: bool = True,
     clock: Clock | None = None,
     timezone: str | dt.tzinfo = "Europe/Berlin",
+    rules: RulePolicy | None = None,
     **options: Any,
 ) -> CRM:
     """Open a CRM on the store at *url* (``memory://``, ``sqlite:///crm.db`` …).
@@ -105,6 +117,9 @@ def open(
     :param timezone: where the users are (an IANA name or a ``tzinfo``):
         plain dates given to the facade ("since 2026-11-01", "due by …") are
         days there, and :meth:`CRM.today` is that zone's date.
+    :param rules: the :class:`crmkit.rules.RulePolicy` for :meth:`CRM.check`
+        and :meth:`CRM.worklist` (severities, thresholds); default settings
+        otherwise.
     :param options: passed to the store factory.
 
     An unknown scheme raises :class:`crmkit.StoreError` listing the known
@@ -129,7 +144,15 @@ def open(
     factory, _plugin = factories[scheme]
     store = factory(url, options)
     zone = _zone(timezone)
-    return CRM(store, pm=pm, clock=clock or utc_now, actor=who, authorizer=authorizer, zone=zone)
+    return CRM(
+        store,
+        pm=pm,
+        clock=clock or utc_now,
+        actor=who,
+        authorizer=authorizer,
+        zone=zone,
+        rules=rules or RulePolicy(),
+    )
 
 
 def _zone(value: str | dt.tzinfo) -> dt.tzinfo:
@@ -171,6 +194,7 @@ class CRM:
         actor: Actor,
         authorizer: Authorizer,
         zone: dt.tzinfo = dt.UTC,
+        rules: RulePolicy | None = None,
         _session: _Session | None = None,
     ) -> None:
         self.store = store
@@ -179,6 +203,8 @@ class CRM:
         self.clock = clock
         #: The users' time zone (see :func:`open`).
         self.zone = zone
+        #: The rule settings of :meth:`check` and :meth:`worklist`.
+        self.rules = rules or RulePolicy()
         self.authorizer = authorizer
         self._actor = actor
         self._session = _session or _Session()
@@ -186,6 +212,8 @@ class CRM:
         self.affiliations = Affiliations(self)
         self.audit = Audit(self)
         self.correspondence = Correspondence(self)
+        self.leads = Leads(self)
+        self.bounces = Bounces(self)
 
     # -- identity and permissions ----------------------------------------------
     @property
@@ -200,6 +228,7 @@ class CRM:
             pm=self.pm,
             clock=self.clock,
             zone=self.zone,
+            rules=self.rules,
             actor=as_actor(actor),
             authorizer=self.authorizer,
             _session=self._session,
@@ -410,6 +439,46 @@ class CRM:
             self.store.find_switchboards(e164, scope=scope),
         )
         return [attrs.evolve(m, contact=self._show(m.contact)) for m in matches]
+
+    # -- data quality and the worklist ---------------------------------------------
+    @guarded("read", "contact")
+    def check(self, *, policy: RulePolicy | None = None) -> CheckReport:
+        """Every quality and role finding about the contacts the actor may read.
+
+        The rules are in :mod:`crmkit.rules` (plus what plugins add through
+        ``crmkit_validate_contact``); ``report.score`` is the share of
+        contacts without an error finding.  Reads every contact: at a million
+        contacts use :meth:`worklist` for the daily work.
+        """
+        return run_check(self, policy or self.rules)
+
+    @guarded("read", "contact")
+    def worklist(
+        self,
+        today: dt.date | None = None,
+        *,
+        owner: str | None = None,
+        policy: RulePolicy | None = None,
+    ) -> Worklist:
+        """The work queue as of *today* (default: :meth:`today`), most urgent first.
+
+        Items come from every worklist source (leads, customers, roles, data
+        gaps, bounces, follow-ups, the monthly quality sample, and what
+        plugins register); *owner* keeps the items of one actor (the owner of
+        the contact, or the assignee of a follow-up).
+        """
+        if today is None:
+            today = self.today()
+        if not isinstance(today, dt.date) or isinstance(today, dt.datetime):
+            raise ValidationError.single(
+                "today", "value.type", expected="date", actual=type(today).__name__
+            )
+        # Periods are counted from the end of *today*, so a given day always gives the same list.
+        end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=self.zone)
+        request = WorklistRequest(
+            today=today, now=end.astimezone(dt.UTC), policy=policy or self.rules, owner=owner
+        )
+        return build_worklist(self, request)
 
 
 def _empty(contact: Contact, field: str) -> Any:

@@ -28,6 +28,7 @@ import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
     from crmkit.auth import Authorizer
+    from crmkit.cockpit import WorklistSource
     from crmkit.correspondence import CorrespondenceEntry
     from crmkit.crm import CRM
     from crmkit.errors import Finding
@@ -156,6 +157,22 @@ def crmkit_on_correspondence_saved(crm: CRM, entry: CorrespondenceEntry, created
         completed follow-up.
 
     Runs after the transaction committed.
+    """
+
+
+@hookspec
+def crmkit_register_worklist_sources(register: Callable[[str, WorklistSource], None]) -> None:
+    """Contribute sources of worklist items (duplicates, consent, retention …).
+
+    :param register: call ``register(name, source)`` for each source.  A
+        source is called as ``source(crm, request)`` with the facade and a
+        :class:`crmkit.cockpit.WorklistRequest` (``today``, ``policy``,
+        ``owner``) and returns an iterable of :class:`crmkit.worklist.WorkItem`.
+        It reads through *crm*, so the actor's permissions and rows apply.
+        A name registered twice is an error.
+    :returns: ``None``.
+
+    Runs each time ``crm.worklist()`` is built.
     """
 
 

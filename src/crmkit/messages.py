@@ -183,7 +183,67 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{name} lacks general contact data: {missing}",
         "bei {name} fehlen allgemeine Kontaktdaten: {missing}",
     ),
+    # --- worklist items -----------------------------------------------------
+    "lead.qualify": (
+        "new lead {name}: qualify it",
+        "neuer Interessent {name}: qualifizieren",
+    ),
+    "lead.stale": (
+        "lead {name} has been open for {days} days",
+        "Interessent {name} ist seit {days} Tagen offen",
+    ),
+    "lead.untouched": (
+        "lead {name}: no contact and no change for more than {days} days",
+        "Interessent {name}: seit über {days} Tagen kein Kontakt und keine Änderung",
+    ),
+    "customer.silent": (
+        "customer {name}: no contact for more than {days} days",
+        "Kunde {name}: seit über {days} Tagen kein Kontakt",
+    ),
+    "bounce.unprocessed": (
+        "{bounce} bounce for {address} not processed yet",
+        "{bounce} Unzustellbarkeit für {address} noch nicht bearbeitet",
+    ),
+    "follow_up.due": (
+        "follow-up due: {subject}",
+        "Wiedervorlage fällig: {subject}",
+    ),
+    "follow_up.overdue": (
+        "follow-up overdue: {subject}",
+        "Wiedervorlage überfällig: {subject}",
+    ),
+    "quality.sample": (
+        "{name} is in the quality sample of {month}",
+        "{name} ist in der Qualitätsstichprobe {month}",
+    ),
+    "lead.not_a_lead": ("{name} is not a lead", "{name} ist kein Interessent"),
+    "lead.closed": (
+        "the lead {name} is closed already ({status})",
+        "der Interessent {name} ist bereits abgeschlossen ({status})",
+    ),
+    "lead.reason_required": (
+        "archiving a lead needs a reason",
+        "zum Archivieren eines Interessenten ist ein Grund nötig",
+    ),
     # --- suggested actions --------------------------------------------------
+    "action.decide_lead": (
+        "decide: qualify, convert or archive the lead",
+        "entscheiden: qualifizieren, gewinnen oder archivieren",
+    ),
+    "action.qualify_lead": (
+        "contact the lead and qualify it (budget, timeframe, decision maker)",
+        "Interessenten kontaktieren und qualifizieren (Budget, Zeitrahmen, Entscheider)",
+    ),
+    "action.call_customer": ("get in touch with the customer", "Kunden kontaktieren"),
+    "action.process_bounce": (
+        "check the address, correct or remove it, then mark the bounce processed",
+        "Adresse prüfen, korrigieren oder entfernen, dann als bearbeitet markieren",
+    ),
+    "action.follow_up": ("do what was agreed", "Vereinbartes erledigen"),
+    "action.check_sample": (
+        "check the contact by hand: name, role, e-mail, phone, address, consent",
+        "Kontakt von Hand prüfen: Name, Rolle, E-Mail, Telefon, Anschrift, Einwilligung",
+    ),
     "action.fix_name": ("correct the name", "Namen korrigieren"),
     "action.make_company": (
         "store it as a company instead of a person",
@@ -214,10 +274,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "mark the technical contact",
         "technischen Ansprechpartner markieren",
     ),
-    "action.complete_contact_data": (
-        "complete e-mail, phone and address",
-        "E-Mail, Telefon und Anschrift ergänzen",
-    ),
+    "action.complete_contact_data": ("add: {missing}", "ergänzen: {missing}"),
     # --- correspondence ------------------------------------------------------
     "correspondence.empty": (
         "an entry needs a subject, content, agreements or next steps",
@@ -539,10 +596,16 @@ FIELD_NOUNS: dict[str, tuple[str, str]] = {
     "address": ("address", "Anschrift"),
 }
 _TRANSLATED_LISTS: dict[str, dict[str, tuple[str, str]]] = {"missing": FIELD_NOUNS}
+#: Bounce kinds as the ``bounce`` parameter.
+BOUNCE_WORDS: dict[str, tuple[str, str]] = {
+    "hard": ("hard", "dauerhafte"),
+    "soft": ("soft", "vorübergehende"),
+}
 _TRANSLATED: dict[str, dict[str, tuple[str, str]]] = {
     "kind": NOUNS,
     "resource": RESOURCE_NOUNS,
     "action": VERBS,
+    "bounce": BOUNCE_WORDS,
 }
 
 

@@ -160,6 +160,19 @@ class Hooks:
                 findings.append(finding)
         return findings
 
+    def worklist_sources(self) -> dict[str, Any]:
+        """Worklist sources by name (built-in ones included); a duplicate name is an error."""
+        sources: dict[str, Any] = {}
+        for impl in reversed(self.pm.hook.crmkit_register_worklist_sources.get_hookimpls()):
+
+            def register(name: str, source: Any, _plugin: str = impl.plugin_name) -> None:
+                if name in sources:
+                    raise PluginError(plugin=_plugin, detail=f"worklist source {name!r} exists")
+                sources[name] = source
+
+            self._call(impl, register=register)
+        return sources
+
     def commands(self) -> list[Any]:
         """CLI commands contributed by plugins."""
         commands: list[Any] = []
