@@ -82,10 +82,12 @@ class Context:
         self.console.print("  • " + self.say(code, **params))
 
     @contextmanager
-    def crm(self) -> Iterator[CRM]:
-        """Open the configured store for one command, saying who we run as."""
+    def crm(self, *, announce: bool = True) -> Iterator[CRM]:
+        """Open the configured store for one command, saying who we run as (if *announce*)."""
         with crmkit.open(self.url, actor=self.actor, policy=self.policy) as crm:
-            if self.actor is None:
+            if not announce:  # machine-readable output (--format json|csv) stays clean
+                pass
+            elif self.actor is None:
                 self.console.print(f"[dim]{self.say('cli.local_admin')}[/dim]")
             else:
                 self.console.print(f"[dim]{self.say('cli.actor', actor=str(crm.actor))}[/dim]")
@@ -261,6 +263,24 @@ def demo(obj: Context, reset: bool, seed: int) -> None:
             obj.console.print(f"  • {contact.number} {finding.message(obj.lang)}")
         _demo_actors(obj, crm)
         _demo_history(obj, crm, data)
+        _demo_quality(obj, crm)
+
+
+def _demo_quality(obj: Context, crm: CRM) -> None:
+    """The data-quality score and the worklist in a few lines."""
+    report = crm.check()
+    obj.console.print(
+        obj.say("cli.demo.quality", score=f"{report.score:.0%}", **report.by_severity())
+    )
+    worklist = crm.worklist()
+    counts = worklist.counts()
+    obj.console.print(obj.say("cli.demo.worklist", count=len(worklist)))
+    for kind, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        example = worklist.of_kind(kind)[0]
+        obj.console.print(
+            f"  • {count} × {kind}: {example.reason(obj.lang)}", markup=False, highlight=False
+        )
+    obj.console.print(obj.say("cli.demo.quality_try"))
 
 
 def _delete_demo_store(crm: CRM) -> None:
@@ -967,5 +987,11 @@ def import_whatsapp(
         report = crm.correspondence.import_whatsapp(path, contact_ref, me=me, timezone=timezone)
         _print_report(obj, report)
 
+
+# The data-quality commands live in their own module (it imports this one).
+from crmkit.cli_quality import check_command, worklist_command  # noqa: E402
+
+main.add_command(check_command)
+main.add_command(worklist_command)
 
 __all__ = ["main"]

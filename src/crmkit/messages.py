@@ -447,6 +447,47 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{actor} reads {number} without the fields: {fields}",
         "{actor} liest {number} ohne die Felder: {fields}",
     ),
+    "cli.severity.error": ("error", "Fehler"),
+    "cli.severity.warning": ("warning", "Warnung"),
+    "cli.severity.info": ("note", "Hinweis"),
+    "cli.col.severity": ("Severity", "Schwere"),
+    "cli.col.finding": ("Finding", "Befund"),
+    "cli.col.action": ("What to do", "Was tun"),
+    "cli.col.reason": ("Why", "Warum"),
+    "cli.check.title": (
+        "Data quality: {total} contacts, {score} without errors",
+        "Datenqualität: {total} Kontakte, {score} ohne Fehler",
+    ),
+    "cli.check.counts": (
+        "{error} errors, {warning} warnings, {info} notes",
+        "{error} Fehler, {warning} Warnungen, {info} Hinweise",
+    ),
+    "cli.worklist.title": (
+        "Worklist {today}: {count} items",
+        "Arbeitsliste {today}: {count} Punkte",
+    ),
+    "cli.worklist.empty": (
+        "Nothing to do on {today}.",
+        "Am {today} gibt es nichts zu tun.",
+    ),
+    "cli.more_rows": (
+        "… and {count} more (use --limit or --format csv)",
+        "… und {count} weitere (--limit oder --format csv verwenden)",
+    ),
+    "cli.demo.quality": (
+        "Data quality: {score} of the contacts without errors "
+        "({error} errors, {warning} warnings, {info} notes)",
+        "Datenqualität: {score} der Kontakte ohne Fehler "
+        "({error} Fehler, {warning} Warnungen, {info} Hinweise)",
+    ),
+    "cli.demo.worklist": (
+        "The worklist has {count} items, for example:",
+        "Die Arbeitsliste hat {count} Punkte, zum Beispiel:",
+    ),
+    "cli.demo.quality_try": (
+        "Try: crmkit check --severity error; crmkit worklist --mine --as anna",
+        "Probieren: crmkit check --severity error; crmkit worklist --mine --as anna",
+    ),
     "cli.error": ("error: {detail}", "Fehler: {detail}"),
     "extra_missing": (
         "{feature} needs the optional {extra!r} extra: pip install 'crmkit[{extra}]'",

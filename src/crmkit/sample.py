@@ -375,14 +375,15 @@ def _company_with_staff(
     )
     staff: list[Person] = []
     links: list[Affiliation] = []
-    # Every 5th firm lacks a decision maker (a role-rule finding to look at).
-    roles_wanted = (
-        POSITIONS if i % 5 else tuple(p for p in POSITIONS if "decision_maker" not in p[2])
-    )
+    # The first person decides, the second gets the invoices, the third looks
+    # after IT -- except in every 5th firm, which has no decision maker (a
+    # role-rule finding to look at).  Firms with fewer people lack the rest.
+    club = company.legal_form == "e.V."
+    roles_wanted = _staff_positions(club=club, with_decision_maker=bool(i % 5))
     for j in range(rng.randrange(1, 4)):
         first, gender = rng.choice(FIRST_NAMES)
         last = rng.choice(LAST_NAMES)
-        titles, department, roles = roles_wanted[(i + j * 3) % len(roles_wanted)]
+        titles, department, roles = roles_wanted[j]
         position = titles[0] if gender == "m" else titles[1]
         phones = [_mobile_text(rng)] if rng.random() < 0.6 else []
         if i == 0 and j == 0:
@@ -411,6 +412,20 @@ def _company_with_staff(
             )
         )
     return company, staff, links
+
+
+def _staff_positions(
+    *, club: bool, with_decision_maker: bool
+) -> tuple[tuple[tuple[str, str], str, set[str]], ...]:
+    """The positions of a firm's first, second and third person, in that order."""
+    by_title = {p[0][0]: p for p in POSITIONS}
+    head = by_title["Vorsitzender" if club else "Geschäftsführer"]
+    money = by_title["Kassenwart" if club else "Leiter Buchhaltung"]
+    buyer = by_title["Einkäufer"]
+    it = by_title["IT-Leiter"]
+    if with_decision_maker:
+        return (head, money, it)
+    return (money, buyer, it)
 
 
 def bulk_rows(n: int, seed: int = 1) -> Iterator[dict[str, Any]]:

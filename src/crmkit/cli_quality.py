@@ -1,0 +1,154 @@
+"""``crmkit check`` and ``crmkit worklist``: the data-quality routine on the command line.
+
+Both print a rich table by default, or every row as JSON or CSV
+(``--format json|csv``) for scripts and spreadsheets.  CSV cells that start
+with ``= + - @`` are prefixed with ``'`` so a spreadsheet never runs them as
+formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from crmkit.cli import Context, _parse_date
+from crmkit.messages import Lang
+
+FORMATS = ("table", "json", "csv")
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """*value* as a CSV cell a spreadsheet shows as text (formula injection defused)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _emit_rows(obj: Context, rows: Sequence[dict[str, Any]], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(list(rows), ensure_ascii=False, indent=2))
+        return
+    out = io.StringIO()
+    fields = list(rows[0]) if rows else []
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    if fields:
+        writer.writeheader()
+    for row in rows:
+        writer.writerow({k: safe_cell(v) for k, v in row.items()})
+    click.echo(out.getvalue(), nl=False)
+
+
+def _severity(obj: Context, severity: str) -> Text:
+    label = obj.say(f"cli.severity.{severity}")
+    return Text(label, style=_SEVERITY_STYLE.get(severity, ""))
+
+
+@click.command(name="check")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--severity",
+    type=click.Choice(["error", "warning", "info"]),
+    default="info",
+    show_default=True,
+    help="Show findings of this severity and worse.",
+)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True,
+              help="Most rows in the table (JSON and CSV have all).")  # fmt: skip
+@click.pass_obj
+def check_command(obj: Context, fmt: str, severity: str, limit: int) -> None:
+    """Check every contact against the quality and role rules; print the findings."""
+    keep = {"error": {"error"}, "warning": {"error", "warning"}}.get(
+        severity, {"error", "warning", "info"}
+    )
+    with obj.crm(announce=fmt == "table") as crm:
+        report = crm.check()
+        lang: Lang = obj.lang
+        rows = [r for r in report.rows(lang) if r["severity"] in keep]
+        if fmt != "table":
+            _emit_rows(obj, rows, fmt)
+            return
+        counts = report.by_severity()
+        table = Table(
+            title=obj.say("cli.check.title", total=report.total, score=f"{report.score:.1%}"),
+            caption=obj.say("cli.check.counts", **counts),
+        )
+        for key in ("cli.col.severity", "cli.col.contact", "cli.col.finding", "cli.col.action"):
+            table.add_column(obj.say(key))
+        order = {"error": 0, "warning": 1, "info": 2}
+        rows.sort(key=lambda r: (order[r["severity"]], r["contact_number"], r["code"]))
+        for row in rows[:limit]:
+            table.add_row(
+                _severity(obj, row["severity"]),
+                Text(row["contact_number"]),
+                Text(row["message"]),
+                Text(row["action"]),
+            )
+        obj.console.print(table)
+        if len(rows) > limit:
+            obj.console.print(obj.say("cli.more_rows", count=len(rows) - limit))
+
+
+@click.command(name="worklist")
+@click.option("--today", "today_text", metavar="DATE", help="As of this day (default: today).")
+@click.option("--owner", metavar="ID", help="Only the items of this actor.")
+@click.option("--mine", is_flag=True, help="Only my items (the actor given with --as).")
+@click.option("--kind", "kinds", multiple=True, help="Only these kinds (prefixes work: lead.).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True,
+              help="Most rows in the table (JSON and CSV have all).")  # fmt: skip
+@click.pass_obj
+def worklist_command(
+    obj: Context,
+    today_text: str | None,
+    owner: str | None,
+    mine: bool,
+    kinds: tuple[str, ...],
+    fmt: str,
+    limit: int,
+) -> None:
+    """The work queue: what needs doing, most urgent first (overdue in red)."""
+    day = _parse_date("--today", today_text) if today_text else None
+    with obj.crm(announce=fmt == "table") as crm:
+        who = crm.actor.id if mine else owner
+        worklist = crm.worklist(day, owner=who)
+        items = worklist.of_kind(*kinds) if kinds else list(worklist)
+        lang: Lang = obj.lang
+        if fmt != "table":
+            _emit_rows(obj, [i.as_row(lang) for i in items], fmt)
+            return
+        today = worklist.today
+        if not items:
+            obj.console.print(obj.say("cli.worklist.empty", today=today.isoformat()))
+            return
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(worklist.counts().items()))
+        table = Table(
+            title=obj.say("cli.worklist.title", count=len(items), today=today.isoformat()),
+            caption=counts,
+        )
+        for key in ("cli.col.due", "cli.col.contact", "cli.col.reason", "cli.col.action"):
+            table.add_column(obj.say(key))
+        for item in items[:limit]:
+            overdue = item.due is not None and item.due < today
+            due = Text(
+                item.due.isoformat() if item.due else "—", style="bold red" if overdue else ""
+            )
+            due.append("\n")
+            due.append_text(_severity(obj, item.severity))
+            contact = Text(f"{item.contact_number} {item.contact_name}".strip() or "—")
+            if item.owner:
+                contact.append(f"\n→ {item.owner}", style="dim")
+            table.add_row(due, contact, Text(item.reason(lang)), Text(item.suggestion(lang)))
+        obj.console.print(table)
+        if len(items) > limit:
+            obj.console.print(obj.say("cli.more_rows", count=len(items) - limit))
+
+
+__all__ = ["check_command", "safe_cell", "worklist_command"]

@@ -1,0 +1,79 @@
+"""``crmkit check`` and ``crmkit worklist`` on a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import crmkit
+from crmkit.cli import main
+from crmkit.cli_quality import safe_cell
+
+WIDE = {"COLUMNS": "200"}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = tmp_path / "crm.db"
+    with crmkit.open(f"sqlite:///{path}") as crm:
+        firm = crm.contacts.add(
+            crmkit.Company(
+                name="Muster GmbH", relationships={"customer"}, owner="anna",
+                emails=["info@muster.de"],
+            )
+        )  # fmt: skip
+        crm.contacts.add(crmkit.Person(first_name="=HYPERLINK(1)", last_name="Formel",
+                                       owner="ben"))  # fmt: skip
+        boss = crm.contacts.add(crmkit.Person(first_name="Max", last_name="Mustermann",
+                                              emails=["max@muster.de"]))  # fmt: skip
+        crm.affiliations.link(boss, firm, roles={"decision_maker"})
+    return str(path)
+
+
+def _run(db: str, *args: str, lang: str = "en") -> str:
+    result = CliRunner().invoke(main, ["--lang", lang, "--db", db, *args], env=WIDE)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return str(result.stdout)
+
+
+def test_check_table_json_and_csv(db: str) -> None:
+    table = _run(db, "check")
+    assert "Data quality: 3 contacts" in table and "66.7%" in table
+    assert "the customer Muster GmbH has no billing contact" in table
+    german = _run(db, "check", "--severity", "error", lang="de")
+    assert "der Kunde Muster GmbH hat keinen Rechnungsempfänger" in german
+    assert "hat keine E-Mail-Adresse" not in german  # a warning, filtered out
+    rows = json.loads(_run(db, "check", "--format", "json", "--severity", "error"))
+    assert {r["code"] for r in rows} == {"customer.no_billing_contact"}
+    assert rows[0]["contact_number"] == "C00001" and rows[0]["severity"] == "error"
+    reader = csv.DictReader(io.StringIO(_run(db, "check", "--format", "csv")))
+    codes = {r["code"] for r in reader}
+    assert {"contact.no_email", "person.not_linked", "company.no_technical_contact"} <= codes
+
+
+def test_worklist_formats_filters_and_formula_safety(db: str) -> None:
+    out = _run(db, "worklist", "--today", "2026-11-23")
+    assert "Worklist 2026-11-23" in out and "has no billing contact" in out
+    text = _run(db, "worklist", "--today", "23.11.2026", "--format", "csv", "--kind", "contact.")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["kind"] for r in rows] == ["contact.no_email"]
+    assert rows[0]["contact_name"] == "'=HYPERLINK(1) Formel"  # never a formula in Excel
+    mine = json.loads(_run(db, "--as", "anna", "--role", "admin", "worklist", "--mine",
+                           "--format", "json"))  # fmt: skip
+    assert mine and {r["owner"] for r in mine} == {"anna"}
+    nothing = _run(db, "worklist", "--kind", "bounce.", "--today", "2026-11-23", lang="de")
+    assert "Am 2026-11-23 gibt es nichts zu tun." in nothing
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [("=1+1", "'=1+1"), ("+49 170", "'+49 170"), ("-x", "'-x"), ("@a", "'@a"), ("ok", "ok"),
+     (None, ""), (3, "3")],
+)  # fmt: skip
+def test_safe_cell(value: object, cell: str) -> None:
+    assert safe_cell(value) == cell
