@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import random
@@ -77,6 +78,7 @@ def run(size: int, url: str, workers: int) -> dict[str, Any]:
     result["import_per_s"] = size / result["import_s"]
     result["ratio"] = result["import_s"] / result["floor_s"]
     result.update(_lookups(crm, sample))
+    result.update(_worklist(crm))
     crm.close()
     if url.startswith("sqlite:///"):
         db = Path(url.removeprefix("sqlite:///"))
@@ -111,6 +113,13 @@ def _lookups(crm: crmkit.CRM, sample: list[Contact]) -> dict[str, Any]:
             assert found, (name, c)
         out[f"{name}_p50_ms"], out[f"{name}_p95_ms"] = _percentiles(times)
     return out
+
+
+def _worklist(crm: crmkit.CRM) -> dict[str, Any]:
+    """The whole worklist once (every built-in source), and how many items it had."""
+    t0 = time.perf_counter()
+    items = crm.worklist(dt.date(2026, 11, 23))
+    return {"worklist_s": time.perf_counter() - t0, "worklist_items": len(items)}
 
 
 def main() -> None:

@@ -28,6 +28,9 @@ from crmkit.summary import (
 )
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: Written exactly like this in the index and the queries, so SQLite matches them.
+_LEAD_STATUS_OF_ROW: Final = "json_extract(data, '$.lead.status')"
+_IS_LEAD_ROW: Final = "json_extract(data, '$.lead') IS NOT NULL"
 _SEPARATORS: Final = (",", ":")
 _LEAD_SINCE: Final = (
     "COALESCE(json_extract(c.data, '$.lead.since'), "
@@ -58,6 +61,11 @@ def create_bounce_table(conn: sqlite3.Connection) -> None:
     )
     conn.execute("CREATE INDEX idx_bounces_open ON bounces (at) WHERE processed = 0")
     conn.execute("CREATE INDEX idx_bounces_address ON bounces (address_lower)")
+    # The worklist's lead questions read only leads: a partial index on their status.
+    conn.execute(
+        f"CREATE INDEX idx_contacts_lead_status ON contacts ({_LEAD_STATUS_OF_ROW})"
+        f" WHERE {_IS_LEAD_ROW}"
+    )
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -106,10 +114,12 @@ def filter_sql(where: SummaryFilter) -> tuple[str, list[Any]]:
         )
         params.append(where.missing_role)
     if where.lead_statuses:
-        clauses.append("json_extract(c.data, '$.lead.status') IN (SELECT value FROM json_each(?))")
+        clauses.append(
+            f"{_IS_LEAD_ROW} AND {_LEAD_STATUS_OF_ROW} IN (SELECT value FROM json_each(?))"
+        )
         params.append(_json_list(where.lead_statuses))
     if where.lead_since_before is not None:
-        clauses.append(f"json_extract(c.data, '$.lead') IS NOT NULL AND {_LEAD_SINCE} < ?")
+        clauses.append(f"{_IS_LEAD_ROW} AND {_LEAD_SINCE} < ?")
         params.append(where.lead_since_before.isoformat())
     for key, limit in (("created_at", where.created_before), ("updated_at", where.changed_before)):
         if limit is not None:
@@ -133,6 +143,17 @@ def _datetime(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value).astimezone(dt.UTC) if value else None
 
 
+def _relationships(text: str | None) -> frozenset[str]:
+    """The relationship names of a stored JSON list such as ``["customer","lead"]``.
+
+    Relationship values are plain lower-case words, so splitting is enough
+    (and several times cheaper than ``json.loads`` a million times).
+    """
+    if not text or text == "[]":
+        return frozenset()
+    return frozenset(text[2:-2].split('","'))
+
+
 def _summary(row: tuple[Any, ...]) -> ContactSummary:
     (cid, number, kind, owner, archived, title, first, last, name, rels, status, since,
      created, updated) = row  # fmt: skip
@@ -143,7 +164,7 @@ def _summary(row: tuple[Any, ...]) -> ContactSummary:
         kind=kind,
         name=shown,
         owner=owner,
-        relationships=frozenset(json.loads(rels) if rels else ()),
+        relationships=_relationships(rels),
         lead_status=status,
         lead_since=dt.date.fromisoformat(since) if since else None,
         created_at=_datetime(created),
