@@ -35,7 +35,7 @@ def test_demo_builds_a_sample(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--url", "memory://", "demo"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Muster GmbH" in result.output
-    assert "Created 26 companies, 55 persons and 52 affiliations" in result.output
+    assert "Created 27 companies, 58 persons and 53 affiliations" in result.output
     assert "phone.unassigned" not in result.output  # messages, not codes
     assert "no assigned number range" in result.output
 
@@ -43,7 +43,7 @@ def test_demo_builds_a_sample(runner: CliRunner) -> None:
 def test_demo_in_german(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--lang", "de", "--url", "memory://", "demo"])
     assert result.exit_code == 0
-    assert "26 Unternehmen, 55 Personen und 52 Zugehörigkeiten" in result.output
+    assert "27 Unternehmen, 58 Personen und 53 Zugehörigkeiten" in result.output
 
 
 def test_bad_input_is_one_line_and_exit_2(runner: CliRunner) -> None:
@@ -71,7 +71,7 @@ def test_actor_from_options_and_a_denied_command(runner: CliRunner) -> None:
 
 def test_demo_shows_two_actors_and_a_denial(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--url", "memory://", "demo"], env={"COLUMNS": "200"})
-    assert "Anna (Vertrieb) sees 26 of 81 contacts" in result.output
+    assert "Anna (Vertrieb) sees 27 of 85 contacts" in result.output
     assert "may not archive contacts" in result.output
     assert "without the fields: notes" in result.output
 
@@ -490,12 +490,12 @@ def test_demo_then_demo_reset_shows_the_history_again(runner: CliRunner, tmp_pat
     assert "Open follow-ups" in first and "4 open, 1 overdue" in first
     for text in (
         "Telefonnotiz: Skonto Rechnung R-2026-117", "Gesprächsprotokoll", "Bonität geprüft",
-        "Preisanpassung", "overdue", "done", "with C00027 Małgorzata Böhm",
+        "Preisanpassung", "overdue", "done", "with C00028 Małgorzata Böhm",
     ):  # fmt: skip
         assert text in first, text
 
     again = runner.invoke(main, ["--db", db, "demo"], env=WIDE)
-    assert again.exit_code == 2 and "already holds 81 contacts" in again.stderr
+    assert again.exit_code == 2 and "already holds 85 contacts" in again.stderr
 
     second = _ok(runner.invoke(main, ["--lang", "de", "--db", db, "demo", "--reset"], env=WIDE))
     assert "7 Korrespondenzeinträge erfasst" in second
@@ -503,7 +503,7 @@ def test_demo_then_demo_reset_shows_the_history_again(runner: CliRunner, tmp_pat
     assert "Telefonnotiz: Skonto Rechnung R-2026-117" in second and "überfällig" in second
     assert "Interne Notiz" in second and "Offene Wiedervorlagen" in second
     with crmkit.open(f"sqlite:///{db}") as crm:
-        assert crm.contacts.count(include_archived=True) == 81
+        assert crm.contacts.count(include_archived=True) == 85
         entries = {e.id for c in crm.contacts.all() for e in crm.correspondence.timeline(c)}
         assert len(entries) == 7
         assert len(crm.correspondence.open_follow_ups()) == 4

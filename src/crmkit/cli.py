@@ -244,6 +244,8 @@ def demo(obj: Context, reset: bool, seed: int) -> None:
                     primary=aff.primary,
                 )
             _log_demo_entries(crm, data.entries)
+            for address in data.bounces:
+                crm.bounces.record(address, "hard", detail="550 5.1.1 user unknown")
         _print_companies(obj, crm)
         obj.console.print(
             obj.say(

@@ -13,13 +13,13 @@ True
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 import attrs
 
 from crmkit import normalize
-from crmkit.model import Address, Affiliation, Company, LeadInfo, Person, link
+from crmkit.model import Address, Affiliation, Company, Contact, LeadInfo, Person, link
 
 FIRST_NAMES: Final = (
     ("Jürgen", "m"), ("Max", "m"), ("Hans-Peter", "m"), ("Stefan", "m"), ("Thomas", "m"),
@@ -145,6 +145,11 @@ class SampleData:
     planted: tuple[tuple[str, str], ...]
     #: Correspondence with some of the contacts (calls, a meeting, notes …).
     entries: tuple[SampleEntry, ...] = ()
+    #: Addresses the demo records a hard bounce for.
+    bounces: tuple[str, ...] = ()
+    #: Rule code → display names of the contacts it must fire on (and on no other),
+    #: for the rules whose cases were planted on purpose.
+    expected: dict[str, frozenset[str]] = attrs.field(factory=dict)
 
 
 def demo_dataset(seed: int = 2026) -> SampleData:
@@ -228,10 +233,102 @@ def demo_dataset(seed: int = 2026) -> SampleData:
         "problem: numbers in the fictional +49 123 range are in no assigned range",
         "Problem: Nummern im fiktiven Bereich +49 123 sind nirgends vergeben",
     ))  # fmt: skip
+    companies.append(
+        Company(
+            name="Herr Peter Schmitz",
+            relationships={"supplier"},
+            emails=["peter@schmitz-fliesen.de"],
+            phones=["0221 4567890"],
+            addresses=[Address(street="Domstraße 3", postal_code="50668", city="Köln")],
+        )
+    )
+    planted.append((
+        "problem: a company named 'Herr Peter Schmitz' is probably a person",
+        "Problem: ein Unternehmen namens „Herr Peter Schmitz“ ist wohl eine Person",
+    ))  # fmt: skip
+    persons.append(Person(first_name="Test", last_name="Test", emails=["test@example.org"]))
+    planted.append((
+        "problem: 'Test Test' is test data, and has no relationship",
+        "Problem: „Test Test“ sind Testdaten, ohne Beziehungsart",
+    ))  # fmt: skip
+    krueger = Person(first_name="Paul", last_name="Krüger", emails=["p.krueger@muster.de"],
+                     relationships={"customer"})  # fmt: skip
+    vogt = Person(first_name="Lena", last_name="Vogt", emails=["l.vogt@muster.de"],
+                  relationships={"customer"})  # fmt: skip
+    persons.extend((krueger, vogt))
+    affiliations.append(link(vogt, muster))
+    planted.append((
+        "problem: 'Paul Krüger' has a muster.de address but is not linked to Muster GmbH; "
+        "'Lena Vogt' is linked without position or role",
+        "Problem: „Paul Krüger“ hat eine muster.de-Adresse, ist Muster GmbH aber nicht "
+        "zugeordnet; „Lena Vogt“ ist ohne Position und Rolle zugeordnet",
+    ))  # fmt: skip
+    bounced = next(p for p in persons if p.emails and p.id not in {krueger.id, vogt.id})
+    planted.append((
+        f"problem: mail to {bounced.emails[0].address} bounced (hard)",
+        f"Problem: E-Mail an {bounced.emails[0].address} kam zurück (unzustellbar)",
+    ))  # fmt: skip
     entries = _correspondence(companies, persons, affiliations)
     return SampleData(
-        tuple(companies), tuple(persons), tuple(affiliations), tuple(planted), entries
+        tuple(companies),
+        tuple(persons),
+        tuple(affiliations),
+        tuple(planted),
+        entries,
+        (bounced.emails[0].address,),
+        _expected(companies, persons, affiliations, bounced),
     )
+
+
+def _expected(
+    companies: list[Company],
+    persons: list[Person],
+    affiliations: list[Affiliation],
+    bounced: Person,
+) -> dict[str, frozenset[str]]:
+    """Where each planted rule must fire, read off the generated data (not off the rules)."""
+    roles: dict[str, set[str]] = {c.id: set() for c in companies}
+    staff: dict[str, int] = {c.id: 0 for c in companies}
+    linked: dict[str, set[str]] = {p.id: set() for p in persons}
+    for a in affiliations:
+        roles[a.company_id] |= a.roles
+        staff[a.company_id] += 1
+        linked[a.person_id].add(a.company_id)
+    customers = {c.id for c in companies if any(r.value == "customer" for r in c.relationships)}
+    domains: dict[str, set[str]] = {}
+    for c in companies:
+        for e in c.emails:
+            domains.setdefault(e.domain, set()).add(c.id)
+
+    def names(contacts: Iterable[Contact]) -> frozenset[str]:
+        return frozenset(c.display_name for c in contacts)
+
+    return {
+        "company.no_decision_maker": names(
+            c for c in companies if "decision_maker" not in roles[c.id]
+        ),
+        "customer.no_billing_contact": names(
+            c for c in companies if c.id in customers and "billing" not in roles[c.id]
+        ),
+        "company.no_contact_person": names(c for c in companies if not staff[c.id]),
+        "person.looks_like_company": frozenset({"Schmidt & Partner GmbH"}),
+        "company.looks_like_person": frozenset({"Herr Peter Schmitz"}),
+        "contact.name_implausible": frozenset({"Test Test"}),
+        "contact.no_relationship": frozenset({"Schmidt & Partner GmbH", "Test Test"}),
+        "person.company_domain_unlinked": names(
+            p
+            for p in persons
+            if any(
+                domains.get(e.domain, set()) - linked[p.id] == domains.get(e.domain, set())
+                and e.domain in domains
+                for e in p.emails
+            )
+        ),
+        "affiliation.no_role": frozenset({"Lena Vogt"}),
+        "contact.email_undeliverable": frozenset({bounced.display_name}),
+        "contact.no_email": names(c for c in (*companies, *persons) if not c.emails),
+        "person.not_linked": names(p for p in persons if not linked[p.id]),
+    }
 
 
 def _primary_person(
