@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from crmkit.bounce import Bounce
-from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
-from crmkit.serialize import from_dict, to_dict
+from crmkit.errors import ConflictError, NotFoundError
+from crmkit.serialize import to_dict
 from crmkit.store import check_version
 from crmkit.summary import (
     SAMPLE_MODULUS,
@@ -26,6 +26,7 @@ from crmkit.summary import (
     SummaryFilter,
     sample_coefficients,
 )
+from crmkit_sqlite.rows import load_row
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: Written exactly like this in the index and the queries, so SQLite matches them.
@@ -209,12 +210,7 @@ def _bounce_row(bounce: Bounce) -> tuple[Any, ...]:
 
 
 def _load_bounce(path: str, bounce_id: str, data: str) -> Bounce:
-    try:
-        return from_dict(Bounce, json.loads(data))
-    except (ValueError, TypeError, ValidationError) as exc:
-        raise StoreError(
-            code="store.corrupt", path=path, detail=f"bounce {bounce_id}: {exc}"
-        ) from exc
+    return load_row(Bounce, path, f"bounce {bounce_id}", data)
 
 
 def add_bounce(conn: sqlite3.Connection, bounce: Bounce) -> Bounce:

@@ -29,9 +29,10 @@ from crmkit.correspondence import (
     select_entries,
     select_follow_ups,
 )
-from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
-from crmkit.serialize import from_dict, to_dict
+from crmkit.errors import ConflictError, NotFoundError
+from crmkit.serialize import to_dict
 from crmkit.store import check_entry_revision
+from crmkit_sqlite.rows import load_row
 
 #: The FTS5 table of entry words.
 TEXT_TABLE: Final = "correspondence_text"
@@ -199,12 +200,7 @@ Loader = Callable[[str, str], CorrespondenceEntry]
 
 def load_entry(path: str, entry_id: str, data: str) -> CorrespondenceEntry:
     """The entry behind a stored JSON row; a damaged row is a ``store.corrupt`` error."""
-    try:
-        return from_dict(CorrespondenceEntry, json.loads(data))
-    except (ValueError, TypeError, ValidationError) as exc:
-        raise StoreError(
-            code="store.corrupt", path=path, detail=f"correspondence entry {entry_id}: {exc}"
-        ) from exc
+    return load_row(CorrespondenceEntry, path, f"correspondence entry {entry_id}", data)
 
 
 def _visible(scope_sql: str) -> str:
@@ -251,12 +247,7 @@ def revisions(conn: sqlite3.Connection, path: str, entry_id: str) -> list[EntryR
         raise NotFoundError(kind="correspondence entry", key=entry_id)
     out: list[EntryRevision] = []
     for (data,) in rows:
-        try:
-            out.append(from_dict(EntryRevision, json.loads(data)))
-        except (ValueError, TypeError, ValidationError) as exc:
-            raise StoreError(
-                code="store.corrupt", path=path, detail=f"revision of {entry_id}: {exc}"
-            ) from exc
+        out.append(load_row(EntryRevision, path, f"revision of {entry_id}", data))
     return out
 
 
