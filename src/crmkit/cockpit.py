@@ -158,7 +158,9 @@ def run_check(crm: CRM, policy: RulePolicy) -> CheckReport:
         context = RuleContext(affiliations=tuple(affs), company_domains=domains, today=today)
         findings.extend(check_contact(contact, context, policy))
         findings.extend(
-            f for f in crm.hooks.validate_contact(contact) if f.code not in _OWN_FINDINGS
+            f if f.contact_id else attrs.evolve(f, contact_id=contact.id)
+            for f in crm.hooks.validate_contact(contact)
+            if f.code not in _OWN_FINDINGS
         )
     return CheckReport(findings, total, numbers)
 
@@ -181,6 +183,7 @@ def build_worklist(crm: CRM, request: WorklistRequest) -> Worklist:
 
 
 def _summaries(crm: CRM, request: WorklistRequest, **where: Any) -> Iterator[ContactSummary]:
+    where.setdefault("active_on", request.today)  # affiliations that ended do not count
     return crm.store.summaries(SummaryFilter(owner=request.owner, **where), scope=crm.scope())
 
 
@@ -188,10 +191,21 @@ def _days(n: int) -> dt.timedelta:
     return dt.timedelta(days=n)
 
 
+def _quiet_since(crm: CRM, request: WorklistRequest, days: int) -> dt.datetime:
+    """The start (in the users' zone) of the day *days* before today, in UTC.
+
+    Whatever happened before it happened more than *days* days ago — "no
+    contact for more than 365 days" holds from the 366th day on, also across
+    a change to or from summer time.
+    """
+    day = request.today - _days(days)
+    return dt.datetime.combine(day, dt.time(), tzinfo=crm.zone).astimezone(dt.UTC)
+
+
 def lead_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
     """New leads to qualify, open leads older than the limit, leads nobody touched."""
     policy, today = request.policy, request.today
-    cutoff = request.now - _days(policy.lead_untouched_days)
+    cutoff = _quiet_since(crm, request, policy.lead_untouched_days)
     seen: set[str] = set()
     for s in _summaries(crm, request, lead_statuses=OPEN_LEAD_STATUSES, changed_before=cutoff,
                         silent_since=cutoff):  # fmt: skip
@@ -220,7 +234,7 @@ def lead_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
 def customer_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
     """Customers nobody has been in touch with for the configured period."""
     policy = request.policy
-    cutoff = request.now - _days(policy.customer_silence_days)
+    cutoff = _quiet_since(crm, request, policy.customer_silence_days)
     for s in _summaries(crm, request, relationships=frozenset({"customer"}),
                         silent_since=cutoff, created_before=cutoff):  # fmt: skip
         yield item_for(s, "customer.silent", policy.severity("customer.silent", "info"),
@@ -271,8 +285,8 @@ def bounce_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
         return
     for bounce in crm.store.iter_bounces(processed=False):
         summaries = [s for i in bounce.contact_ids if (s := _summary_of(crm, i)) is not None]
-        if bounce.contact_ids and not summaries:
-            continue  # only contacts the actor may not see
+        if not summaries and (bounce.contact_ids or crm.scope() is not None):
+            continue  # only contacts the actor may not see, or nobody's for a limited actor
         severity: Severity = "warning" if bounce.kind == "hard" else "info"
         params = {"address": bounce.address, "bounce": bounce.kind}
         if summaries:
@@ -352,12 +366,6 @@ class Leads:
     def __init__(self, crm: CRM) -> None:
         self._crm = crm
 
-    def _store(self, before: Contact, after: Contact) -> Contact:
-        crm = self._crm
-        if before.version == 0 and before.number is None:
-            return crm.contacts.add(after)
-        return crm.contacts.update(after)
-
     @guarded("create", "contact")
     def create(
         self,
@@ -400,8 +408,17 @@ class Leads:
 
     @guarded("update", "contact")
     def qualify(self, lead: ContactRef, /, **changes: Any) -> Contact:
-        """Mark the lead qualified today (lead fields such as ``budget`` may change with it)."""
-        return self._change(lead, lambda c: lead_rules.qualify(c, self._crm.today(), **changes))
+        """Mark the lead qualified today (lead fields such as ``budget`` may change with it).
+
+        ``decision_maker`` (a contact, id or number) sets ``decision_maker_id``;
+        other names are those of :data:`crmkit.leads.QUALIFY_FIELDS`.
+        """
+        crm = self._crm
+        with crm.transaction():
+            if "decision_maker" in changes:
+                dm = changes.pop("decision_maker")
+                changes["decision_maker_id"] = crm._load(dm).id if dm is not None else None
+            return self._change(lead, lambda c: lead_rules.qualify(c, crm.today(), **changes))
 
     @guarded("update", "contact")
     def convert(self, lead: ContactRef) -> Contact:

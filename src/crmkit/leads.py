@@ -15,6 +15,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Final
 
 import attrs
 
@@ -33,7 +34,17 @@ def start(
     decision_maker_id: str | None = None,
     next_steps: str | None = None,
 ) -> Contact:
-    """*contact* as a new lead since *today* (relationship ``lead`` added)."""
+    """*contact* as a new lead since *today* (relationship ``lead`` added).
+
+    A contact whose lead is still open is refused (``lead.open_already``):
+    starting again would throw away what is known about it.  A closed lead
+    (won or lost) may start over.
+    """
+    current = contact.lead
+    if current is not None and current.is_open and Relationship.LEAD in contact.relationships:
+        raise ValidationError.single(
+            "lead", "lead.open_already", name=contact.display_name, status=current.status
+        )
     lead = LeadInfo(
         source=source,
         source_detail=source_detail,
@@ -49,23 +60,45 @@ def start(
     )
 
 
+#: The lead fields :func:`qualify` may change; status and dates follow the lifecycle.
+QUALIFY_FIELDS: Final[tuple[str, ...]] = (
+    "source",
+    "source_detail",
+    "budget",
+    "timeframe",
+    "decision_maker_id",
+    "next_steps",
+)
+
+
 def _open_lead(contact: Contact) -> LeadInfo:
     lead = contact.lead
-    if lead is None or Relationship.LEAD not in contact.relationships:
+    if lead is None:
         raise ValidationError.single("lead", "lead.not_a_lead", name=contact.display_name)
+    # A won lead is no longer a lead (it is a customer): say it is closed, not "no lead".
     if not lead.is_open:
         raise ValidationError.single(
             "lead.status", "lead.closed", name=contact.display_name, status=lead.status
         )
+    if Relationship.LEAD not in contact.relationships:
+        raise ValidationError.single("lead", "lead.not_a_lead", name=contact.display_name)
     return lead
 
 
 def qualify(contact: Contact, today: dt.date, **changes: object) -> Contact:
-    """The lead marked ``qualified`` on *today* (optionally with changed lead fields)."""
+    """The lead marked ``qualified`` on *today* (optionally with changed lead fields).
+
+    *changes* may name the fields in :data:`QUALIFY_FIELDS`; any other name
+    (``status``, ``since`` …) is refused with a :class:`ValidationError` naming it.
+    """
     lead = _open_lead(contact)
-    return attrs.evolve(
-        contact, lead=attrs.evolve(lead, status="qualified", qualified_on=today, **changes)
-    )
+    for name in changes:
+        if name not in QUALIFY_FIELDS:
+            raise ValidationError.single(
+                name, "value.choice", value=name, choices=", ".join(QUALIFY_FIELDS)
+            )
+    changed = attrs.evolve(lead, status="qualified", qualified_on=today, **changes)
+    return attrs.evolve(contact, lead=changed)
 
 
 def convert(contact: Contact, today: dt.date) -> Contact:
@@ -122,6 +155,7 @@ def leads_by_source(contacts: Iterable[Contact]) -> dict[str, dict[str, int]]:
 
 
 __all__ = [
+    "QUALIFY_FIELDS",
     "conversion_rate",
     "convert",
     "leads_by_source",

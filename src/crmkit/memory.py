@@ -644,7 +644,12 @@ class MemoryStore:
                 if not self._is_visible(contact, scope):
                     continue
                 affs = [self._affiliations[i] for i in self._aff_by_contact.get(contact.id, ())]
-                own = [a for a in affs if contact.id in (a.person_id, a.company_id)]
+                own = [
+                    a
+                    for a in affs
+                    if contact.id in (a.person_id, a.company_id)
+                    and (where.active_on is None or a.is_active(where.active_on))
+                ]
                 if matches(
                     contact,
                     where,

@@ -221,6 +221,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "the lead {name} is closed already ({status})",
         "der Interessent {name} ist bereits abgeschlossen ({status})",
     ),
+    "lead.open_already": (
+        "{name} is an open lead already ({status})",
+        "{name} ist bereits ein offener Interessent ({status})",
+    ),
     "lead.reason_required": (
         "archiving a lead needs a reason",
         "zum Archivieren eines Interessenten ist ein Grund nötig",

@@ -25,6 +25,7 @@ import attrs
 from crmkit import normalize
 from crmkit.errors import SEVERITIES, Finding, Severity, ValidationError
 from crmkit.model import Affiliation, Company, Contact, Person, _convert
+from crmkit.model.values import relationship_set
 
 
 @attrs.frozen
@@ -125,7 +126,8 @@ def _domains(value: object) -> frozenset[str]:
 
 
 def _relationship_names(value: object) -> frozenset[str]:
-    return frozenset(r.lower() for r in _convert.tags("billing_required_for", value))
+    # Through the model's converter: aliases ("Kunde") work and a typo is refused.
+    return frozenset(r.value for r in relationship_set("billing_required_for", value))
 
 
 def _qualify_days(value: object) -> int:
@@ -198,7 +200,7 @@ class RulePolicy:
         if not isinstance(data, Mapping):
             raise _convert.type_error("rules", "mapping", data)
         known = {a.name for a in attrs.fields(cls)}
-        extra = sorted(set(data) - known)
+        extra = sorted(str(k) for k in data if k not in known)
         if extra:
             raise ValidationError.single(
                 extra[0], "value.choice", value=extra[0], choices=", ".join(sorted(known))
@@ -254,7 +256,9 @@ def _implausible(text: str) -> bool:
     if not any(ch.isalpha() for ch in folded):
         return True
     compact = folded.replace(" ", "")
-    return compact in _PLACEHOLDER_NAMES or len(compact) < 2 or len(set(compact)) == 1
+    if compact in _PLACEHOLDER_NAMES or len(compact) < 2 or len(set(compact)) == 1:
+        return True
+    return all(word in _PLACEHOLDER_NAMES for word in folded.split())
 
 
 def check_contact(
@@ -358,7 +362,7 @@ def quality_score(findings: Iterable[Finding], total: int) -> float:
     if total <= 0:
         return 1.0
     broken = {f.contact_id for f in findings if f.severity == "error" and f.contact_id}
-    return (total - len(broken)) / total
+    return (total - min(len(broken), total)) / total
 
 
 __all__ = [

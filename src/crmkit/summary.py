@@ -20,7 +20,9 @@ from crmkit.model import Company, Contact, Person
 from crmkit.model.values import LEAD_STATUSES
 
 #: Lead statuses of a lead that is still open.
-OPEN_LEAD_STATUSES: Final[frozenset[str]] = frozenset(LEAD_STATUSES) - {"won", "lost"}
+#: Lead statuses of a lead that is closed: won, lost, or judged not a lead at all.
+CLOSED_LEAD_STATUSES: Final[frozenset[str]] = frozenset({"won", "lost", "disqualified"})
+OPEN_LEAD_STATUSES: Final[frozenset[str]] = frozenset(LEAD_STATUSES) - CLOSED_LEAD_STATUSES
 #: The modulus of :func:`sample_key` (a prime below 2**31).
 SAMPLE_MODULUS: Final = 2_147_483_647
 
@@ -61,6 +63,10 @@ class SummaryFilter:
     * ``owner`` — owned by this actor id;
     * archived contacts only with ``include_archived``.
 
+    With ``active_on``, ``linked``, ``has_people`` and ``missing_role`` count
+    only affiliations active on that day (``since``/``until``); without it,
+    every affiliation.
+
     With ``sample_seed`` a store returns the rows in the reproducible
     pseudo-random order of :func:`sample_key` instead of by number.
     """
@@ -79,6 +85,7 @@ class SummaryFilter:
     owner: str | None = None
     include_archived: bool = False
     sample_seed: int | None = None
+    active_on: dt.date | None = None
 
 
 def summarize(contact: Contact) -> ContactSummary:
@@ -174,18 +181,28 @@ def number_seq(number: str) -> int:
 def sample_key(number: str, seed: int) -> tuple[int, int]:
     """A reproducible pseudo-random sort key for a contact number and a seed.
 
-    ``(seq * a + b) mod p`` with *a* and *b* from the seed: a permutation that
-    every store can compute (SQL needs only integer arithmetic).
+    ``((seq mod p) * a + b) mod p`` with *a* and *b* from the seed: a
+    permutation that every store can compute with 64-bit integers, whatever
+    the contact number.
     """
     a, b = sample_coefficients(seed)
     seq = number_seq(number)
-    return ((seq * a + b) % SAMPLE_MODULUS, seq)
+    return (((seq % SAMPLE_MODULUS) * a + b) % SAMPLE_MODULUS, seq)
 
 
 def sample_coefficients(seed: int) -> tuple[int, int]:
-    """The multiplier (odd, below 2**20) and offset of :func:`sample_key` for *seed*."""
+    """The multiplier and offset of :func:`sample_key` for *seed*.
+
+    The multiplier lies between a quarter and three quarters of
+    :data:`SAMPLE_MODULUS`, so that ``seq * a`` wraps around the modulus
+    every one to three contacts: with a small multiplier the keys of the
+    first thousands of contacts grow with their number and the "sample" is
+    simply the oldest contacts, the same every month.  Below 2**31, the
+    product stays within SQLite's 64-bit integers for numbers below 2**32.
+    """
     mixed = (seed * 2654435761 + 40503) % SAMPLE_MODULUS
-    return (mixed % (1 << 20)) | 1, (mixed * 97) % SAMPLE_MODULUS
+    quarter = SAMPLE_MODULUS // 4
+    return quarter + mixed % (2 * quarter), (mixed * 97) % SAMPLE_MODULUS
 
 
 def month_seed(day: dt.date) -> int:
@@ -194,6 +211,7 @@ def month_seed(day: dt.date) -> int:
 
 
 __all__ = [
+    "CLOSED_LEAD_STATUSES",
     "OPEN_LEAD_STATUSES",
     "SAMPLE_MODULUS",
     "ContactSummary",

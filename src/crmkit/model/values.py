@@ -315,8 +315,8 @@ class LeadInfo:
 
     @property
     def is_open(self) -> bool:
-        """True while the lead is neither won nor lost."""
-        return self.status not in ("won", "lost")
+        """True while the lead is neither won, lost nor disqualified."""
+        return self.status not in ("won", "lost", "disqualified")
 
 
 __all__ = [

@@ -83,6 +83,8 @@ class CockpitContract:
 
             entries = store.timeline(timeline_query([contact.id]))
             last = max((e.occurred_at for e in entries), default=None)
+            if where.active_on is not None:
+                affs = [a for a in affs if a.is_active(where.active_on)]
             if matches(contact, where, roles=frozenset(r for a in affs for r in a.roles),
                        affiliated=bool(affs), last_contact=last):  # fmt: skip
                 out.append(contact)
@@ -160,6 +162,7 @@ class CockpitContract:
             owner=st.sampled_from([None, "anna", "ben"]),
             include_archived=st.booleans(),
             sample_seed=st.sampled_from([None, 202611, 7]),
+            active_on=st.sampled_from([None, T0.date(), T0.date() - 400 * _DAY]),
         )
 
         @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))

@@ -99,21 +99,31 @@ def filter_sql(where: SummaryFilter) -> tuple[str, list[Any]]:
     if where.has_email is not None:
         probe = "EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_rid = c.rid)"
         clauses.append(probe if where.has_email else f"NOT {probe}")
+    active, active_params = "", []
+    if where.active_on is not None:
+        active = (
+            " AND (json_extract(a.data, '$.since') IS NULL OR json_extract(a.data, '$.since') <= ?)"
+            " AND (json_extract(a.data, '$.until') IS NULL OR json_extract(a.data, '$.until') >= ?)"
+        )
+        active_params = [where.active_on.isoformat()] * 2
     if where.linked is not None:
-        probe = "EXISTS (SELECT 1 FROM affiliations a WHERE a.person_id = c.id)"
+        probe = f"EXISTS (SELECT 1 FROM affiliations a WHERE a.person_id = c.id{active})"
         clauses.append("c.kind = 'person'")
         clauses.append(probe if where.linked else f"NOT {probe}")
+        params.extend(active_params)
     if where.has_people is not None:
-        probe = "EXISTS (SELECT 1 FROM affiliations a WHERE a.company_id = c.id)"
+        probe = f"EXISTS (SELECT 1 FROM affiliations a WHERE a.company_id = c.id{active})"
         clauses.append("c.kind = 'company'")
         clauses.append(probe if where.has_people else f"NOT {probe}")
+        params.extend(active_params)
     if where.missing_role is not None:
         clauses.append("c.kind = 'company'")
         clauses.append(
             "NOT EXISTS (SELECT 1 FROM affiliations a, json_each(a.data, '$.roles') r"
-            " WHERE a.company_id = c.id AND r.value = ?)"
+            f" WHERE a.company_id = c.id AND r.value = ?{active})"
         )
         params.append(where.missing_role)
+        params.extend(active_params)
     if where.lead_statuses:
         clauses.append(
             f"{_IS_LEAD_ROW} AND {_LEAD_STATUS_OF_ROW} IN (SELECT value FROM json_each(?))"
@@ -188,7 +198,8 @@ def summaries(
     if where.sample_seed is not None:
         a, b = sample_coefficients(where.sample_seed)
         seq = "COALESCE(c.number_seq, 0)"
-        sql += f" ORDER BY ({seq} * {a:d} + {b:d}) % {SAMPLE_MODULUS:d}, {seq}"
+        m = SAMPLE_MODULUS
+        sql += f" ORDER BY (({seq} % {m:d}) * {a:d} + {b:d}) % {m:d}, {seq}"
     else:
         sql += " ORDER BY length(c.number), c.number"
     if limit is not None:
