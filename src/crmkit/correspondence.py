@@ -52,7 +52,14 @@ INTERNAL_CHANNELS: Final[frozenset[str]] = frozenset({"internal_note", "associat
 #: Which way a contact went.
 DIRECTIONS: Final[tuple[str, ...]] = ("inbound", "outbound", "internal")
 #: What a revision did.
-REVISION_ACTIONS: Final[tuple[str, ...]] = ("log", "correct", "complete_follow_up", "import")
+REVISION_ACTIONS: Final[tuple[str, ...]] = (
+    "log",
+    "correct",
+    "complete_follow_up",
+    "import",
+    "merge",
+    "unmerge",
+)
 #: Most words of a timeline text filter that are used.
 MAX_TEXT_WORDS: Final = 8
 

@@ -44,6 +44,10 @@ from crmkit.cockpit import (
 )
 from crmkit.correspondence_api import Correspondence
 from crmkit.errors import Finding, PermissionDenied, StoreError, ValidationError
+from crmkit.merge import MergeRecord
+from crmkit.merge_api import MergeResult
+from crmkit.merge_api import merge as merge_contacts
+from crmkit.merge_api import unmerge as unmerge_contacts
 from crmkit.model import Affiliation, Company, Contact, Person, link
 from crmkit.plugins import Hooks, PluginManager, make_plugin_manager
 from crmkit.rules import RulePolicy
@@ -369,19 +373,31 @@ class CRM:
         return f"<crmkit.CRM {self.url} as {self._actor.id}>"
 
     # -- reading with scope and field restrictions --------------------------------
-    def _load(self, ref: ContactRef) -> Contact:
-        """The stored contact behind *ref*, within the actor's rows, unredacted."""
+    def _load(self, ref: ContactRef, *, follow: bool = True) -> Contact:
+        """The stored contact behind *ref*, within the actor's rows, unredacted.
+
+        A contact merged into another leads to the survivor (unless *follow*
+        is false), so old ids and numbers keep working after a merge.
+        """
         scope = self.scope("contact")
         if isinstance(ref, Contact):
-            return self.store.get_contact(ref.id, scope=scope)
-        if isinstance(ref, str):
+            found = self.store.get_contact(ref.id, scope=scope)
+        elif isinstance(ref, str):
             text = ref.strip()
             if _NUMBER_RE.match(text):
-                return self.store.get_contact_by_number(text.upper(), scope=scope)
-            return self.store.get_contact(text, scope=scope)
-        raise ValidationError.single(
-            "contact", "value.type", expected="Contact, id or number", actual=type(ref).__name__
-        )
+                found = self.store.get_contact_by_number(text.upper(), scope=scope)
+            else:
+                found = self.store.get_contact(text, scope=scope)
+        else:
+            raise ValidationError.single(
+                "contact", "value.type", expected="Contact, id or number",
+                actual=type(ref).__name__,
+            )  # fmt: skip
+        hops = 0
+        while follow and found.merged_into is not None and hops < 20:
+            found = self.store.get_contact(found.merged_into, scope=scope)
+            hops += 1
+        return found
 
     def _show(self, contact: C) -> C:
         """*contact* as the actor may see it: hidden fields withheld."""
@@ -439,6 +455,42 @@ class CRM:
             self.store.find_switchboards(e164, scope=scope),
         )
         return [attrs.evolve(m, contact=self._show(m.contact)) for m in matches]
+
+    # -- merging duplicates ------------------------------------------------------------
+    @guarded("merge", "contact")
+    def merge(
+        self,
+        survivor: ContactRef,
+        *others: ContactRef,
+        choose: Mapping[str, ContactRef] | None = None,
+        dry_run: bool = False,
+    ) -> MergeResult:
+        """Merge *others* into *survivor* in one transaction; nothing is lost.
+
+        Values survive by the rules of :mod:`crmkit.merge` (lists joined,
+        non-empty wins, newer wins, ``choose={"phones": other}`` overrides);
+        affiliations and correspondence move to the survivor; the others are
+        archived with ``merged_into``, so their ids and numbers lead to the
+        survivor.  With ``dry_run=True`` nothing is written and the result
+        shows what would happen.  :meth:`unmerge` undoes it.
+        """
+        refs = {k: (v.id if isinstance(v, Contact) else v) for k, v in (choose or {}).items()}
+        return merge_contacts(self, survivor, others, choose=refs, dry_run=dry_run)
+
+    @guarded("merge", "contact")
+    def unmerge(self, merge: MergeRecord | ContactRef) -> Contact:
+        """Undo a merge (a record or its id, or the survivor: its latest merge).
+
+        The merged contacts come back with their links and correspondence;
+        the survivor gets back the values the merge gave it, except those
+        changed since.  Returns the survivor.
+        """
+        return unmerge_contacts(self, merge)
+
+    @guarded("read", "contact")
+    def merges(self, survivor: ContactRef) -> list[MergeRecord]:
+        """The merges into *survivor*, oldest first: what came from where, and when."""
+        return self.store.merges_of(self._load(survivor, follow=False).id)
 
     # -- data quality and the worklist ---------------------------------------------
     @guarded("read", "contact")

@@ -34,6 +34,7 @@ from crmkit.correspondence import (
     select_follow_ups,
 )
 from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
+from crmkit.merge import MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.store import (
     check_contact_update,
@@ -111,6 +112,7 @@ class MemoryStore:
         self._by_source: dict[str, str] = {}
         self._open_follow_ups: set[str] = set()
         self._bounces: dict[str, Bounce] = {}
+        self._merges: dict[str, MergeRecord] = {}
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -717,6 +719,44 @@ class MemoryStore:
             if address is not None and b.address.lower() != address.lower():
                 continue
             yield b
+
+    # -- merges --------------------------------------------------------------------
+    def add_merge(self, record: MergeRecord) -> None:
+        """See :meth:`crmkit.store.Store.add_merge`."""
+        with self.transaction():
+            if record.id in self._merges:
+                raise ConflictError(code="exists", kind="merge", key=record.id)
+            self._merges[record.id] = record
+            self._record(lambda: self._forget_merge(record.id))
+
+    def _forget_merge(self, merge_id: str) -> None:
+        del self._merges[merge_id]
+
+    def update_merge(self, record: MergeRecord) -> None:
+        """See :meth:`crmkit.store.Store.update_merge`."""
+        with self.transaction():
+            current = self.get_merge(record.id)
+            self._merges[record.id] = record
+
+            def undo() -> None:
+                self._merges[current.id] = current
+
+            self._record(undo)
+
+    def get_merge(self, merge_id: str) -> MergeRecord:
+        """See :meth:`crmkit.store.Store.get_merge`."""
+        self._check_open()
+        with self._lock:
+            found = self._merges.get(merge_id) if isinstance(merge_id, str) else None
+        if found is None:
+            raise NotFoundError(kind="merge", key=merge_id)
+        return found
+
+    def merges_of(self, survivor_id: str) -> list[MergeRecord]:
+        """See :meth:`crmkit.store.Store.merges_of`."""
+        self._check_open()
+        with self._lock:
+            return [m for m in self._merges.values() if m.survivor_id == survivor_id]
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

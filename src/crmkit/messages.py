@@ -279,6 +279,32 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "technischen Ansprechpartner markieren",
     ),
     "action.complete_contact_data": ("add: {missing}", "ergänzen: {missing}"),
+    # --- merging duplicates --------------------------------------------------
+    "merge.same_contact": (
+        "a contact cannot be merged with itself",
+        "ein Kontakt kann nicht mit sich selbst zusammengeführt werden",
+    ),
+    "merge.kind": (
+        "only contacts of one kind can be merged: expected a {expected}, got a {actual}",
+        "nur Kontakte einer Art lassen sich zusammenführen: erwartet {expected}, erhalten {actual}",
+    ),
+    "merge.merged_already": (
+        "contact {key!r} was merged into another already",
+        "Kontakt {key!r} wurde bereits mit einem anderen zusammengeführt",
+    ),
+    "merge.unknown_source": (
+        "{key!r} is not one of the contacts being merged",
+        "{key!r} gehört nicht zu den zusammengeführten Kontakten",
+    ),
+    "merge.undone_already": (
+        "merge {key!r} was undone already",
+        "Zusammenführung {key!r} wurde bereits rückgängig gemacht",
+    ),
+    "merge.survivor_gone": (
+        "the surviving contact {key!r} no longer exists (erased); the merge cannot be undone",
+        "der verbliebene Kontakt {key!r} existiert nicht mehr (gelöscht); die "
+        "Zusammenführung lässt sich nicht rückgängig machen",
+    ),
     # --- correspondence ------------------------------------------------------
     "correspondence.empty": (
         "an entry needs a subject, content, agreements or next steps",
@@ -605,6 +631,8 @@ NOUNS: dict[str, tuple[str, str]] = {
     "contact number": ("contact number", "Kontaktnummer"),
     "affiliation": ("affiliation", "Zugehörigkeit"),
     "correspondence entry": ("correspondence entry", "Korrespondenzeintrag"),
+    "merge": ("merge", "Zusammenführung"),
+    "bounce": ("bounce", "Unzustellbarkeit"),
     "person": ("person", "Person"),
     "company": ("company", "Unternehmen"),
 }

@@ -25,6 +25,7 @@ from crmkit.bounce import Bounce
 from crmkit.correspondence import CorrespondenceEntry, EntryRevision, TimelineQuery
 from crmkit.errors import ConflictError, ValidationError
 from crmkit.ids import AffiliationId, ContactId
+from crmkit.merge import MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.search import Query
 from crmkit.serialize import to_dict
@@ -369,6 +370,22 @@ class Store(Protocol):
         self, *, processed: bool | None = None, address: str | None = None
     ) -> Iterator[Bounce]:
         """Bounces, oldest first (by ``at``, then id); filtered by state and address."""
+        ...
+
+    def add_merge(self, record: MergeRecord) -> None:
+        """Keep the record of a merge (the id must be new: :class:`~crmkit.ConflictError`)."""
+        ...
+
+    def update_merge(self, record: MergeRecord) -> None:
+        """Replace a stored merge record (to mark it undone); :class:`~crmkit.NotFoundError`."""
+        ...
+
+    def get_merge(self, merge_id: str) -> MergeRecord:
+        """The merge record with this id; :class:`~crmkit.NotFoundError` if there is none."""
+        ...
+
+    def merges_of(self, survivor_id: str) -> list[MergeRecord]:
+        """The merges into this survivor, oldest first (undone ones included)."""
         ...
 
     def append_audit(self, record: AuditRecord) -> None:

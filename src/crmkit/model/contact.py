@@ -187,6 +187,12 @@ def _archive_reason(value: object) -> str | None:
     return _convert.optional_text("archive_reason", value, max_length=500)
 
 
+def _merged_into(value: object) -> ContactId | None:
+    if value is None or value == "":
+        return None
+    return ContactId(_convert.identifier("merged_into", value))
+
+
 def _created_at(value: object) -> dt.datetime | None:
     return _convert.utc_datetime("created_at", value)
 
@@ -230,6 +236,8 @@ class Contact:
     customer_since: dt.date | None = attrs.field(default=None, converter=_customer_since)
     archived_at: dt.datetime | None = attrs.field(default=None, converter=_archived_at)
     archive_reason: str | None = attrs.field(default=None, converter=_archive_reason)
+    #: Set on a contact that was merged into another (``crm.merge``): its id.
+    merged_into: ContactId | None = attrs.field(default=None, converter=_merged_into)
     created_at: dt.datetime | None = attrs.field(default=None, converter=_created_at)
     updated_at: dt.datetime | None = attrs.field(default=None, converter=_updated_at)
     version: int = attrs.field(default=0, converter=_version)

@@ -198,5 +198,33 @@ class CockpitContract:
         assert len(list(store.iter_bounces())) == 2
         assert store.get_bounce(hard.id) == done
 
+    def test_merge_records(self, store: Store) -> None:
+        from crmkit.merge import MergeRecord, plan_merge
+
+        a = store.add_contact(Company(name="Muster GmbH"))
+        b = store.add_contact(Company(name="Muster Gesellschaft mbH", phones=["+49 30 1234560"]))
+        plan = plan_merge(a, [b], now=T0)
+        record = MergeRecord(
+            at=T0, actor_id="anna", survivor_id=a.id, survivor_before=a,  # type: ignore[arg-type]
+            survivor_after=plan.survivor, merged_before=(b,),  # type: ignore[arg-type]
+            sources=plan.sources,
+        )  # fmt: skip
+        store.add_merge(record)
+        with pytest.raises(ConflictError):
+            store.add_merge(record)
+        assert store.get_merge(record.id) == record
+        assert store.merges_of(a.id) == [record] and store.merges_of(b.id) == []
+        undone = attrs.evolve(record, undone_at=T0 + _DAY, undone_by="ben")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.update_merge(undone)
+            raise RuntimeError("undo")
+        assert store.get_merge(record.id) == record
+        store.update_merge(undone)
+        assert store.merges_of(a.id) == [undone]
+        with pytest.raises(NotFoundError):
+            store.get_merge("missing")
+        with pytest.raises(NotFoundError):
+            store.update_merge(attrs.evolve(record, id="missing"))
+
 
 __all__ = ["CockpitContract"]

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from crmkit.bounce import Bounce
 from crmkit.errors import ConflictError, NotFoundError
+from crmkit.merge import MergeRecord
 from crmkit.serialize import to_dict
 from crmkit.store import check_version
 from crmkit.summary import (
@@ -45,6 +46,61 @@ _COLUMNS: Final = (
     f"CASE WHEN json_extract(c.data, '$.lead') IS NULL THEN NULL ELSE {_LEAD_SINCE} END, "
     "json_extract(c.data, '$.created_at'), json_extract(c.data, '$.updated_at')"
 )
+
+
+def create_merge_table(conn: sqlite3.Connection) -> None:
+    """The DDL of schema version 6: merge records (for showing and undoing merges)."""
+    conn.execute(
+        """CREATE TABLE merges (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            survivor_id TEXT NOT NULL,
+            data TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX idx_merges_survivor ON merges (survivor_id)")
+
+
+def add_merge(conn: sqlite3.Connection, record: MergeRecord) -> None:
+    """Insert a merge record."""
+    if conn.execute("SELECT 1 FROM merges WHERE id = ?", (record.id,)).fetchone():
+        raise ConflictError(code="exists", kind="merge", key=record.id)
+    conn.execute(
+        "INSERT INTO merges (id, survivor_id, data) VALUES (?, ?, ?)",
+        (record.id, record.survivor_id, _merge_json(record)),
+    )
+
+
+def update_merge(conn: sqlite3.Connection, record: MergeRecord) -> None:
+    """Replace a merge record."""
+    done = conn.execute(
+        "UPDATE merges SET survivor_id = ?, data = ? WHERE id = ?",
+        (record.survivor_id, _merge_json(record), record.id),
+    ).rowcount
+    if not done:
+        raise NotFoundError(kind="merge", key=record.id)
+
+
+def get_merge(conn: sqlite3.Connection, path: str, merge_id: str) -> MergeRecord:
+    """The merge record with this id."""
+    row = None
+    if isinstance(merge_id, str):
+        row = conn.execute("SELECT data FROM merges WHERE id = ?", (merge_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(kind="merge", key=merge_id)
+    return load_row(MergeRecord, path, f"merge {merge_id}", row[0])
+
+
+def merges_of(conn: sqlite3.Connection, path: str, survivor_id: str) -> list[MergeRecord]:
+    """The merges into *survivor_id*, oldest first."""
+    rows = conn.execute(
+        "SELECT id, data FROM merges WHERE survivor_id = ? ORDER BY seq", (survivor_id,)
+    ).fetchall()
+    return [load_row(MergeRecord, path, f"merge {i}", d) for i, d in rows]
+
+
+def _merge_json(record: MergeRecord) -> str:
+    return json.dumps(to_dict(record), ensure_ascii=False, separators=_SEPARATORS)
 
 
 def create_bounce_table(conn: sqlite3.Connection) -> None:
@@ -283,10 +339,15 @@ def iter_bounces(
 
 __all__ = [
     "add_bounce",
+    "add_merge",
     "create_bounce_table",
+    "create_merge_table",
     "filter_sql",
     "get_bounce",
+    "get_merge",
     "iter_bounces",
+    "merges_of",
     "summaries",
     "update_bounce",
+    "update_merge",
 ]

@@ -167,6 +167,13 @@ def _v5_bounces(conn: sqlite3.Connection) -> None:
     create_bounce_table(conn)
 
 
+def _v6_merges(conn: sqlite3.Connection) -> None:
+    """Version 6: merge records (see :mod:`crmkit_sqlite.cockpit`)."""
+    from crmkit_sqlite.cockpit import create_merge_table
+
+    create_merge_table(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -177,6 +184,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v3_rid_order_flag,
     _v4_correspondence,
     _v5_bounces,
+    _v6_merges,
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -48,6 +48,7 @@ from crmkit.errors import (
     StoreError,
     ValidationError,
 )
+from crmkit.merge import MergeRecord
 from crmkit.model import Affiliation, Contact
 from crmkit.serialize import from_dict, to_dict
 from crmkit.store import (
@@ -1244,6 +1245,31 @@ class SQLiteStore:
                 cockpit.iter_bounces(self._conn, self.path, processed=processed, address=address)
             )
         return iter(items)
+
+    # -- merges (see crmkit_sqlite.cockpit) -------------------------------------------------
+    @_public
+    def add_merge(self, record: MergeRecord) -> None:
+        """See :meth:`crmkit.store.Store.add_merge`."""
+        with self._write():
+            cockpit.add_merge(self._conn, record)
+
+    @_public
+    def update_merge(self, record: MergeRecord) -> None:
+        """See :meth:`crmkit.store.Store.update_merge`."""
+        with self._write():
+            cockpit.update_merge(self._conn, record)
+
+    @_public
+    def get_merge(self, merge_id: str) -> MergeRecord:
+        """See :meth:`crmkit.store.Store.get_merge`."""
+        with self._lock:
+            return cockpit.get_merge(self._conn, self.path, merge_id)
+
+    @_public
+    def merges_of(self, survivor_id: str) -> list[MergeRecord]:
+        """See :meth:`crmkit.store.Store.merges_of`."""
+        with self._lock:
+            return cockpit.merges_of(self._conn, self.path, survivor_id)
 
     # -- audit ----------------------------------------------------------------------------------
     @_public
