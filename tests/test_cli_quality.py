@@ -77,3 +77,24 @@ def test_worklist_formats_filters_and_formula_safety(db: str) -> None:
 )  # fmt: skip
 def test_safe_cell(value: object, cell: str) -> None:
     assert safe_cell(value) == cell
+
+
+def test_merge_dry_run_merge_and_unmerge(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    with crmkit.open(f"sqlite:///{path}") as crm:
+        crm.contacts.add(crmkit.Company(name="Muster GmbH", emails=["info@muster.de"]))
+        crm.contacts.add(crmkit.Company(name="Muster Gesellschaft mbH", phones=["030 1234560"]))
+    db = str(path)
+    preview = _run(db, "merge", "C00001", "C00002", "--dry-run", "--choose", "name=C00002")
+    assert "Muster Gesellschaft mbH" in preview and "Dry run, nothing written" in preview
+    with crmkit.open(f"sqlite:///{path}") as crm:
+        assert crm.contacts.get("C00002").merged_into is None
+    done = _run(db, "merge", "C00001", "C00002", lang="de")
+    assert "Zusammengeführt: C00001 Muster GmbH" in done and "+49301234560" in done
+    with crmkit.open(f"sqlite:///{path}") as crm:
+        assert crm.contacts.get("C00002").number == "C00001"
+    assert "Merge undone" in _run(db, "unmerge", "C00001")
+    with crmkit.open(f"sqlite:///{path}") as crm:
+        assert crm.contacts.get("C00002").number == "C00002"
+    bad = CliRunner().invoke(main, ["--db", db, "merge", "C00001", "C00002", "--choose", "name"])
+    assert bad.exit_code == 2 and "FIELD=CONTACT" in bad.stderr

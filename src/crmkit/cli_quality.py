@@ -1,4 +1,4 @@
-"""``crmkit check`` and ``crmkit worklist``: the data-quality routine on the command line.
+"""``crmkit check``, ``worklist``, ``merge`` and ``unmerge``: data care on the command line.
 
 Both print a rich table by default, or every row as JSON or CSV
 (``--format json|csv``) for scripts and spreadsheets.  CSV cells that start
@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from crmkit.cli import Context, _parse_date
+from crmkit.errors import ValidationError
 from crmkit.messages import Lang
 
 FORMATS = ("table", "json", "csv")
@@ -151,4 +152,56 @@ def worklist_command(
             obj.console.print(obj.say("cli.more_rows", count=len(items) - limit))
 
 
-__all__ = ["check_command", "safe_cell", "worklist_command"]
+@click.command(name="merge")
+@click.argument("survivor")
+@click.argument("others", nargs=-1, required=True)
+@click.option("--choose", "choices", multiple=True, metavar="FIELD=REF",
+              help="Take FIELD from contact REF (repeatable), e.g. name=C00002.")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
+@click.pass_obj
+def merge_command(
+    obj: Context, survivor: str, others: tuple[str, ...], choices: tuple[str, ...], dry_run: bool
+) -> None:
+    """Merge duplicates into SURVIVOR (numbers or ids); nothing is lost, and it can be undone."""
+    choose: dict[str, str] = {}
+    for item in choices:
+        field, sep, ref = item.partition("=")
+        if not sep or not field.strip() or not ref.strip():
+            raise ValidationError.single("--choose", "cli.merge.bad_choose", value=item)
+        choose[field.strip()] = ref.strip()
+    with obj.crm() as crm:
+        result = crm.merge(survivor, *others, choose=choose, dry_run=dry_run)
+        plan = result.plan
+        table = Table(title=obj.say("cli.merge.title", number=plan.survivor.number or "",
+                                    name=plan.survivor.display_name))  # fmt: skip
+        table.add_column(obj.say("cli.col.field"))
+        table.add_column(obj.say("cli.col.value"))
+        table.add_column(obj.say("cli.col.from"))
+        numbers: dict[str, str] = {c.id: c.number or c.id for c in (plan.survivor, *plan.merged)}
+        for field, source in sorted(plan.sources.items()):
+            value = getattr(plan.survivor, field)
+            shown = ", ".join(map(str, value)) if isinstance(value, (tuple, frozenset)) else value
+            if shown in (None, "", ()):
+                continue
+            origin = ", ".join(numbers.get(i, i) for i in source.split(",") if i)
+            table.add_row(field, Text(str(shown)), origin)
+        obj.console.print(table)
+        moved = sum(1 for c in plan.affiliations if c.after is not None)
+        folded = sum(1 for c in plan.affiliations if c.after is None)
+        code = "cli.merge.preview" if dry_run else "cli.merge.done"
+        obj.console.print(obj.say(code, affiliations=moved, folded=folded,
+                                  entries=len(plan.entries)))  # fmt: skip
+
+
+@click.command(name="unmerge")
+@click.argument("ref")
+@click.pass_obj
+def unmerge_command(obj: Context, ref: str) -> None:
+    """Undo the latest merge into REF (a contact number or id, or a merge id)."""
+    with obj.crm() as crm:
+        survivor = crm.unmerge(ref)
+        obj.console.print(obj.say("cli.unmerge.done", number=survivor.number or "",
+                                  name=survivor.display_name))  # fmt: skip
+
+
+__all__ = ["check_command", "merge_command", "safe_cell", "unmerge_command", "worklist_command"]

@@ -518,6 +518,31 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Try: crmkit check --severity error; crmkit worklist --mine --as anna",
         "Probieren: crmkit check --severity error; crmkit worklist --mine --as anna",
     ),
+    "cli.col.field": ("Field", "Feld"),
+    "cli.col.value": ("Value", "Wert"),
+    "cli.col.from": ("From", "Von"),
+    "cli.merge.title": ("Merged: {number} {name}", "Zusammengeführt: {number} {name}"),
+    "cli.merge.preview": (
+        "Dry run, nothing written: {affiliations} affiliations would move, {folded} fold "
+        "into existing ones, {entries} correspondence entries would move.",
+        "Probelauf, nichts geschrieben: {affiliations} Zugehörigkeiten würden umziehen, "
+        "{folded} in bestehende aufgehen, {entries} Korrespondenzeinträge umziehen.",
+    ),
+    "cli.merge.done": (
+        "{affiliations} affiliations moved, {folded} folded into existing ones, "
+        "{entries} correspondence entries moved. Undo with crmkit unmerge.",
+        "{affiliations} Zugehörigkeiten umgezogen, {folded} in bestehende aufgegangen, "
+        "{entries} Korrespondenzeinträge umgezogen. Rückgängig mit crmkit unmerge.",
+    ),
+    "cli.merge.bad_choose": (
+        "{value!r} is not FIELD=CONTACT (e.g. name=C00002)",
+        "{value!r} hat nicht die Form FELD=KONTAKT (z. B. name=C00002)",
+    ),
+    "cli.unmerge.done": (
+        "Merge undone; {number} {name} and the merged contacts are back as before.",
+        "Zusammenführung rückgängig gemacht; {number} {name} und die zusammengeführten "
+        "Kontakte sind wieder wie vorher.",
+    ),
     "cli.error": ("error: {detail}", "Fehler: {detail}"),
     "extra_missing": (
         "{feature} needs the optional {extra!r} extra: pip install 'crmkit[{extra}]'",
