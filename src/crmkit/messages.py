@@ -420,8 +420,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "cli.done.ambiguous": (
         "{value!r} matches several open follow-ups ({ids}); give more of the id",
-        "{value!r} passt zu mehreren offenen Wiedervorlagen ({ids}); bitte mehr von der "
-        "ID angeben",
+        "{value!r} passt zu mehreren offenen Wiedervorlagen ({ids}); bitte mehr von der ID angeben",
     ),
     "cli.demo.logged": (
         "Logged {count} correspondence entries: calls, a meeting, an e-mail, a letter and notes",

@@ -68,10 +68,10 @@ class Blocks:
 
 def key_rows(table: ContactTable) -> Iterator[tuple[str, IntArray, list[str]]]:
     """Per key kind: the row numbers and the key strings (one entry per key of a row)."""
-    n = table.size
     kinds = table.kind
     # e-mail: every address.
-    rows, keys = [], []
+    rows: list[IntArray] = []
+    keys: list[str] = []
     pool = table.email_pool
     for s in range(SLOTS):
         col = table.email[:, s]
@@ -95,7 +95,7 @@ def key_rows(table: ContactTable) -> Iterator[tuple[str, IntArray, list[str]]]:
     persons = np.flatnonzero((kinds == PERSON) & (table.last >= 0))
     r1: list[int] = []
     k1: list[str] = []
-    for i in persons:
+    for i in persons.tolist():
         last = int(table.last[i])
         first = int(table.first[i])
         initial = names[first][:1] if first >= 0 else ""
@@ -110,7 +110,7 @@ def key_rows(table: ContactTable) -> Iterator[tuple[str, IntArray, list[str]]]:
     r2: list[int] = []
     k2: list[str] = []
     bases = table.base_pool
-    for i in companies:
+    for i in companies.tolist():
         base = bases[table.base[i]]
         k2.append("=" + base.replace(" ", ""))
         r2.append(i)
@@ -124,7 +124,7 @@ def key_rows(table: ContactTable) -> Iterator[tuple[str, IntArray, list[str]]]:
     dpool = table.domain_pool
     r3: list[int] = []
     k3: list[str] = []
-    for i in np.flatnonzero(domain >= 0):
+    for i in np.flatnonzero(domain >= 0).tolist():
         if kinds[i] == PERSON:
             last = int(table.last[i])
             if last >= 0:
@@ -133,7 +133,7 @@ def key_rows(table: ContactTable) -> Iterator[tuple[str, IntArray, list[str]]]:
         else:
             k3.append(f"c|{dpool[domain[i]]}")
             r3.append(i)
-    for i in np.flatnonzero((table.site >= 0) & (kinds == COMPANY)):
+    for i in np.flatnonzero((table.site >= 0) & (kinds == COMPANY)).tolist():
         if table.site[i] != domain[i]:
             k3.append(f"c|{dpool[table.site[i]]}")
             r3.append(i)
@@ -146,7 +146,6 @@ def key_rows(table: ContactTable) -> Iterator[tuple[str, IntArray, list[str]]]:
         have.astype(np.int64),
         [f"{KIND_NAMES[kinds[i]]}|{apool[table.address[i]]}" for i in have],
     )
-    del n
 
 
 def _codes(keys: list[str]) -> tuple[IntArray, list[str]]:

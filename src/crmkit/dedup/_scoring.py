@@ -52,32 +52,46 @@ COMPANY_FIELDS: Final = (
 #: Default weights in bits per field and level (index = level code), by kind.
 DEFAULT_WEIGHTS: Final[Mapping[str, Mapping[str, tuple[float, ...]]]] = {
     "person": {
-        "first_name": (0.0, 4.5, 3.0, 0.0, -4.0),
-        "last_name": (0.0, 6.0, 4.0, 0.5, -5.0),
-        "email": (0.0, 10.0, 1.0, 4.0, 1.0, -1.0),
-        "phone": (0.0, 8.0, 0.5, -1.0),
-        "address": (0.0, 4.0, 1.5, 0.5, -1.0),
+        "first_name": (0.0, 5.0, 4.0, 0.5, -4.5),
+        "last_name": (0.0, 6.0, 4.5, 0.0, -4.0),
+        "email": (0.0, 15.0, 1.0, 8.0, 1.0, -2.0),
+        "phone": (0.0, 14.0, 1.0, -2.0),
+        "address": (0.0, 12.0, 2.0, 0.5, -3.0),
         "employer": (0.0, 2.0, -2.0),
     },
     "company": {
-        "company_name": (0.0, 9.0, 5.0, 1.0, -4.0),
+        "company_name": (0.0, 13.0, 9.0, 1.0, -4.5),
         "legal_form": (0.0, 0.5, -1.0),
-        "vat_id": (0.0, 10.0, -8.0),
-        "email": (0.0, 6.0, 2.0, 2.0, 1.0, -1.0),
-        "domain": (0.0, 5.0, -1.0),
-        "phone": (0.0, 7.0, 0.5, -1.0),
-        "address": (0.0, 3.5, 1.0, 0.0, -1.0),
+        "vat_id": (0.0, 15.0, -8.0),
+        "email": (0.0, 10.0, 2.0, 2.0, 1.0, -1.0),
+        "domain": (0.0, 8.0, -1.0),
+        "phone": (0.0, 12.0, 1.0, -2.0),
+        "address": (0.0, 10.0, 2.0, 0.0, -2.0),
     },
 }
 
 #: The prior (bits) per kind: the score of a pair about which nothing is known.
-DEFAULT_PRIOR: Final[Mapping[str, float]] = {"person": -9.0, "company": -9.0}
+DEFAULT_PRIOR: Final[Mapping[str, float]] = {"person": -16.0, "company": -16.0}
+
+#: A phone number shared by two persons at the same address (a landline)
+#: adds at most this much to the address (the two are one piece of evidence).
+HOUSEHOLD_PHONE: Final = 3.0
 
 #: Similarity bounds of the "close" and "similar" levels.
 CLOSE: Final = 0.9
 SIMILAR: Final = 0.8
 COMPANY_CLOSE: Final = 0.93
 COMPANY_SIMILAR: Final = 0.85
+
+EMAIL_CLOSE: Final = 0.93
+#: Among at least this many persons, an exact name weighs ``log2(0.9 / f)``
+#: for its frequency *f* among them (within the bounds below), so a common
+#: name is weaker evidence than a rare one; among fewer, the default weight.
+MIN_POPULATION: Final = 1000
+NAME_BOUNDS: Final[Mapping[str, tuple[float, float]]] = {
+    "first_name": (2.0, 9.0),
+    "last_name": (3.0, 10.0),
+}
 
 #: Fields whose exact level drops for values many contacts share.
 SHARED_VALUE_FIELDS: Final = ("email", "phone", "address")
@@ -87,9 +101,10 @@ SHARED_VALUE_FIELDS: Final = ("email", "phone", "address")
 class Comparison:
     """The levels of one kind's candidate pairs: one int8 array per field.
 
-    ``tf`` holds, per field with shared-value adjustment, how many contacts
-    hold the agreeing value (0 where the level is not exact); ``swapped``
-    marks pairs whose first and last names agree crosswise.
+    ``holders`` holds, per field with shared-value adjustment, how many
+    contacts hold the agreeing value (0 where the level is not exact);
+    ``adjust`` the frequency-based weight of an exact name (NaN where there
+    is none); ``swapped`` marks pairs whose names agree crosswise.
     """
 
     kind: str
@@ -97,13 +112,14 @@ class Comparison:
     levels: Mapping[str, LevelArray]
     holders: Mapping[str, IntArray]
     swapped: npt.NDArray[np.bool_]
+    adjust: Mapping[str, FloatArray] = attrs.field(factory=dict)
 
 
 def _similarity(
     pool: npt.NDArray[np.object_],
     a: npt.NDArray[np.int32],
     b: npt.NDArray[np.int32],
-    scorer: object,
+    scorer: Any,
     scale: float = 1.0,
 ) -> FloatArray:
     """Similarity of pool values ``a[i]`` and ``b[i]`` (NaN where one is missing).
@@ -119,7 +135,7 @@ def _similarity(
     key = lo * max(len(pool), 1) + hi
     uniq, inverse = np.unique(key, return_inverse=True)
     ua, ub = uniq // max(len(pool), 1), uniq % max(len(pool), 1)
-    sims = process.cpdist(pool[ua], pool[ub], scorer=scorer, workers=2, dtype=np.float32)  # type: ignore[call-overload]
+    sims = process.cpdist(pool[ua], pool[ub], scorer=scorer, workers=2, dtype=np.float32)
     out[have] = np.asarray(sims, dtype=np.float64)[inverse.ravel()] / scale
     out[have & (a == b)] = 1.0
     return out
@@ -160,7 +176,9 @@ def _slot_match(
             hit = valid & (col == b[:, j]) & (r < best)
             shared = np.where(hit, col, shared)
             best = np.where(hit, r, best)
-    return shared, (a >= 0).any(axis=1), (b >= 0).any(axis=1)
+    has_a = np.asarray((a >= 0).any(axis=1), dtype=bool)
+    has_b = np.asarray((b >= 0).any(axis=1), dtype=bool)
+    return shared, has_a, has_b
 
 
 def compare(table: ContactTable, left: IntArray, right: IntArray, kind: int) -> Comparison:
@@ -168,7 +186,9 @@ def compare(table: ContactTable, left: IntArray, right: IntArray, kind: int) -> 
     n = len(left)
     levels: dict[str, LevelArray] = {}
     holders: dict[str, IntArray] = {}
+    fields: tuple[str, ...]
     swapped = np.zeros(n, dtype=bool)
+    adjust: dict[str, FloatArray] = {}
     jw = distance.JaroWinkler.normalized_similarity
 
     # --- e-mail ---------------------------------------------------------------
@@ -188,9 +208,12 @@ def compare(table: ContactTable, left: IntArray, right: IntArray, kind: int) -> 
         dom_a = _take(table.email_domain, prim_a, -1)
         dom_b = _take(table.email_domain, prim_b, -1)
         same_domain = both & (dom_a >= 0) & (dom_a == dom_b)
+        # A typo in the local part: same domain, same digits ("max.meier7@gmx.de"
+        # and "max.meier8@gmx.de" are two mailboxes), similar otherwise.
+        same_digits = _take(table.email_digits, prim_a, -2) == _take(table.email_digits, prim_b, -3)
+        same_host = _take(table.email_host, prim_a, -2) == _take(table.email_host, prim_b, -3)
         email[same_domain] = 4
-        email[both & (sim >= 0.93) & ~same_domain] = 3
-        email[both & (sim >= 0.95)] = 3
+        email[both & (sim >= EMAIL_CLOSE) & same_digits & same_host] = 3
         email[exact & role] = 2
         email[exact & ~role] = 1
     else:
@@ -261,6 +284,14 @@ def compare(table: ContactTable, left: IntArray, right: IntArray, kind: int) -> 
         l_exact = np.where(swapped, x_last_exact, la == lb)
         levels["first_name"] = _graded(ff, f_exact, CLOSE, SIMILAR)
         levels["last_name"] = _graded(ll, l_exact, CLOSE, SIMILAR)
+        if table.persons >= MIN_POPULATION:
+            first_value = np.where(swapped, np.where(second_better, fa, la), fa)
+            last_value = np.where(swapped, np.where(second_better, la, fa), la)
+            for field, value in (("first_name", first_value), ("last_name", last_value)):
+                exact_here = levels[field] == 1
+                freq = _take(table.name_count, value, 1) / table.persons
+                tf = np.clip(np.log2(0.9 / np.maximum(freq, 1e-9)), *NAME_BOUNDS[field])
+                adjust[field] = np.where(exact_here, tf, np.nan)
         ea, eb = table.employer[left], table.employer[right]
         employer = np.zeros(n, dtype=np.int8)
         employer[(ea[:, 0] >= 0) & (eb[:, 0] >= 0)] = 2
@@ -295,6 +326,7 @@ def compare(table: ContactTable, left: IntArray, right: IntArray, kind: int) -> 
         levels=levels,
         holders=holders,
         swapped=swapped,
+        adjust=adjust,
     )
 
 
@@ -329,6 +361,9 @@ def field_weights(
     for field in comparison.fields:
         table = np.asarray(weights[field], dtype=np.float64)
         w = table[comparison.levels[field]]
+        if field in comparison.adjust:
+            tf = comparison.adjust[field]
+            w = np.where(np.isnan(tf), w, tf)
         if field in comparison.holders:
             count = comparison.holders[field]
             many = count > 2
@@ -337,6 +372,9 @@ def field_weights(
                 drop = np.log2(np.maximum(count[many] - 1, 1).astype(np.float64))
                 w[many] = np.maximum(w[many] - drop, floor)
         out[field] = w
+    if "phone" in out and "address" in out and comparison.kind == "person":
+        both = (comparison.levels["phone"] == 1) & (comparison.levels["address"] == 1)
+        out["phone"] = np.where(both, np.minimum(out["phone"], HOUSEHOLD_PHONE), out["phone"])
     return out
 
 
@@ -357,8 +395,8 @@ def probability(score: float) -> float:
         return 1.0
     if score < -60:
         return 0.0
-    odds = 2.0**score
-    return odds / (1.0 + odds)
+    odds = 2.0 ** float(score)
+    return float(odds / (1.0 + odds))
 
 
 def bits(p: float) -> float:
@@ -396,13 +434,13 @@ def estimate(
             m = np.bincount(lv, weights=p, minlength=k)
             u = np.bincount(lv, weights=1 - p, minlength=k)
             m_present, u_present = m[1:].sum(), u[1:].sum()
-            row = [0.0]
+            estimated = [0.0]
             for level in range(1, k):
                 mm = max(m[level] / max(m_present, 1e-12), 1e-5)
                 uu = max(u[level] / max(u_present, 1e-12), 1e-5)
-                row.append(float(np.clip(math.log2(mm / uu), -15, 25)))
-            new[field] = tuple(row)
-            score = score + np.asarray(row)[lv]
+                estimated.append(float(np.clip(math.log2(mm / uu), -15, 25)))
+            new[field] = tuple(estimated)
+            score = score + np.asarray(estimated)[lv]
     for field in comparison.fields:
         row = new[field]
         if row[1] <= row[-1]:

@@ -68,6 +68,27 @@ COMPANY_STOP_WORDS: Final = frozenset({
 })  # fmt: skip
 
 
+_GERMAN: Final = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "ae", "Ö": "oe", "Ü": "ue", "ß": "ss", "ẞ": "ss"}
+)
+_NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
+_NOT_DIGIT: Final = re.compile(r"[^0-9]+")
+
+
+def fold(text: str) -> str:
+    """:func:`crmkit.normalize.fold`, faster for the usual German text.
+
+    Text that is ASCII once the umlauts and ß are spelled out takes a
+    shortcut (lower case, every run of other characters one space); all
+    other text goes through :func:`crmkit.normalize.fold`.  The result is
+    the same either way.
+    """
+    plain = text.translate(_GERMAN)
+    if plain.isascii():
+        return _NOT_ALNUM.sub(" ", plain.lower()).strip()
+    return normalize.fold(text)
+
+
 def street_key(street: str) -> tuple[str, str]:
     """The matching key of a street line: (street name, house number).
 
@@ -77,7 +98,7 @@ def street_key(street: str) -> tuple[str, str]:
     >>> street_key("Bahnhofstr. 12")
     ('bahnhofstrasse', '12')
     """
-    folded = normalize.fold(street)
+    folded = fold(street)
     folded = _STREET_SUFFIX.sub("strasse", folded)
     for pattern, word in _STREET_WORDS:
         folded = pattern.sub(word, folded)
@@ -306,7 +327,7 @@ class ContactTable:
         employers: Mapping[str, Collection[str]] | None,
     ) -> None:
         n = self.size
-        fold = _memo(normalize.fold)
+        fold_ = _memo(fold)
         phonetic = _memo(normalize.koelner_phonetik)
         street_of = _memo_street()
         kind_code = {"person": PERSON, "company": COMPANY}
@@ -318,13 +339,18 @@ class ContactTable:
         # Names of persons share one pool, so first and last names compare
         # across (swapped names).
         names = _Pool()
-        self.first = np.fromiter((names.code(fold(v)) for v in self.first_names), np.int32, n)
-        self.last = np.fromiter((names.code(fold(v)) for v in self.last_names), np.int32, n)
+        self.first = np.fromiter((names.code(fold_(v)) for v in self.first_names), np.int32, n)
+        self.last = np.fromiter((names.code(fold_(v)) for v in self.last_names), np.int32, n)
         self.name_pool = names.array()
+        persons = self.kind == PERSON
+        self.persons = int(persons.sum())
+        size = len(names.values)
+        self.name_count = np.bincount(self.first[persons & (self.first >= 0)], minlength=size)
+        self.name_count += np.bincount(self.last[persons & (self.last >= 0)], minlength=size)
         self.name_phonetic = [phonetic(v) for v in names.values]
 
         companies = _Pool()
-        self.base = np.fromiter((companies.code(fold(v)) for v in base_names), np.int32, n)
+        self.base = np.fromiter((companies.code(fold_(v)) for v in base_names), np.int32, n)
         self.base_pool = companies.array()
         forms = _Pool()
         self.form = np.fromiter((forms.code(v) for v in legal_forms), np.int32, n)
@@ -351,6 +377,16 @@ class ContactTable:
             len(mail_domains),
         )
         self.email_count = _counts(self.email, len(mails.values))
+        hosts = _Pool()
+        self.email_host = np.fromiter(
+            (hosts.code(d) for d in mail_domains), np.int32, len(mail_domains)
+        )
+        digits = _Pool()
+        self.email_digits = np.fromiter(
+            (digits.code(_NOT_DIGIT.sub("", v.rpartition("@")[0]) or "-") for v in mails.values),
+            np.int32,
+            len(mails.values),
+        )
 
         phones = _Pool()
         self.phone = np.full((n, SLOTS), -1, dtype=np.int32)
@@ -360,9 +396,9 @@ class ContactTable:
             for s, number in enumerate(row[:SLOTS]):
                 code = phones.code(number)
                 phone_rows[i, s] = code
-                if phone_labels is not None and s < len(phone_labels[i]):
-                    if phone_labels[i][s] == "switchboard":
-                        switchboard.add(code)
+                labels = phone_labels[i] if phone_labels is not None else ()
+                if s < len(labels) and labels[s] == "switchboard":
+                    switchboard.add(code)
         self.phone_pool = phones.array()
         # A person's number that is also a company's number is a switchboard.
         company_rows = self.phone[self.kind == COMPANY]
@@ -406,9 +442,9 @@ class ContactTable:
         self.employer_ids: list[tuple[str, ...]] = [()] * n
         if employers:
             for i, rid in enumerate(self.ids):
-                companies = tuple(sorted(employers.get(rid, ())))
-                self.employer_ids[i] = companies
-                for s, company in enumerate(companies[:2]):
+                works_for = tuple(sorted(employers.get(rid, ())))
+                self.employer_ids[i] = works_for
+                for s, company in enumerate(works_for[:2]):
                     self.employer[i, s] = employer_pool.code(company)
 
     # ------------------------------------------------------------------ helpers
