@@ -180,7 +180,7 @@ def test_explanations_add_up_to_the_score() -> None:
     assert len(report.pairs) >= 3
     for pair in report.pairs:
         total = pair.explanation.prior + sum(f.weight for f in pair.explanation.fields)
-        assert total == pair.score
+        assert math.isclose(total, pair.score, rel_tol=0, abs_tol=1e-9)
         assert math.isclose(pair.probability, 2**pair.score / (1 + 2**pair.score))
         assert pair.explanation.keys, "every pair says which key found it"
         assert set(pair.explanation.agreeing).isdisjoint(pair.explanation.disagreeing)

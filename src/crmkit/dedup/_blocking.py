@@ -10,8 +10,8 @@ each remembers, as a bit mask, which key kinds found it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Final
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final
 
 import attrs
 import numpy as np
@@ -25,6 +25,7 @@ from crmkit.dedup._table import (
     SLOTS,
     ContactTable,
     IntArray,
+    _Pool,
 )
 
 #: The key kinds in bit order (bit *i* of a pair's mask = ``KEY_KINDS[i]``).
@@ -66,92 +67,152 @@ class Blocks:
     found_per_kind: Mapping[str, int]
 
 
-def key_rows(table: ContactTable) -> Iterator[tuple[str, IntArray, list[str]]]:
-    """Per key kind: the row numbers and the key strings (one entry per key of a row)."""
-    kinds = table.kind
-    # e-mail: every address.
-    rows: list[IntArray] = []
-    keys: list[str] = []
-    pool = table.email_pool
-    for s in range(SLOTS):
-        col = table.email[:, s]
-        have = np.flatnonzero(col >= 0)
-        rows.append(have)
-        keys.extend(f"{KIND_NAMES[kinds[i]]}|{pool[col[i]]}" for i in have)
-    yield "email", np.concatenate(rows), keys
-    # phone: every number.
-    rows, keys = [], []
-    pool = table.phone_pool
-    for s in range(SLOTS):
-        col = table.phone[:, s]
-        have = np.flatnonzero(col >= 0)
-        rows.append(have)
-        keys.extend(f"{KIND_NAMES[kinds[i]]}|{pool[col[i]]}" for i in have)
-    yield "phone", np.concatenate(rows), keys
+@attrs.frozen
+class KeyRows:
+    """The keys of one kind: ``keys[i]`` is an integer key of row ``rows[i]``.
+
+    Equal integers are equal keys; ``decode`` turns one back into text.
+    """
+
+    kind: str
+    rows: IntArray
+    keys: IntArray
+    decode: Callable[[int], str]
+
+
+def _explode(codes: IntArray, starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
+    """For each position *i*: ``lengths[codes[i]]`` entries ``starts[codes[i]] + 0, 1, ...``.
+
+    Returns (position repeated, flat index).
+    """
+    counts = lengths[codes]
+    pos = np.repeat(np.arange(len(codes)), counts)
+    first = np.cumsum(counts) - counts
+    within = np.arange(int(counts.sum())) - np.repeat(first, counts)
+    return pos, np.repeat(starts[codes], counts) + within
+
+
+def _lookup_codes(values: IntArray, codes: IntArray) -> IntArray:
+    """``values[codes]``, ``-1`` where a code is ``-1``."""
+    padded = np.append(values, -1)
+    return padded[np.where(codes >= 0, codes, len(values))]
+
+
+def key_rows(table: ContactTable) -> Iterator[KeyRows]:
+    """The blocking keys of every row, one :class:`KeyRows` per key kind (``KEY_KINDS`` order)."""
+    kinds = table.kind.astype(np.int64)
+
+    def per_slot(kind: str, codes: npt.NDArray[np.int32], pool: Any) -> KeyRows:
+        size = max(len(pool), 1)
+        rows, keys = [], []
+        for s in range(codes.shape[1]):
+            have = np.flatnonzero(codes[:, s] >= 0)
+            rows.append(have)
+            keys.append(kinds[have] * size + codes[have, s])
+
+        def decode(key: int) -> str:
+            return f"{KIND_NAMES[key // size]}|{pool[key % size]}"
+
+        return KeyRows(kind, np.concatenate(rows), np.concatenate(keys), decode)
+
+    yield per_slot("email", table.email, table.email_pool)
+    yield per_slot("phone", table.phone, table.phone_pool)
+
     # name: Kölner Phonetik of the last name plus the first initial, and the
-    # same with first and last name swapped (persons).
-    names = table.name_pool
-    phon = table.name_phonetic
-    persons = np.flatnonzero((kinds == PERSON) & (table.last >= 0))
-    r1: list[int] = []
-    k1: list[str] = []
-    for i in persons.tolist():
-        last = int(table.last[i])
-        first = int(table.first[i])
-        initial = names[first][:1] if first >= 0 else ""
-        k1.append(f"{phon[last]}|{initial}")
-        r1.append(i)
-        if first >= 0:
-            k1.append(f"{phon[first]}|{names[last][:1]}")
-            r1.append(i)
-    yield "name", np.asarray(r1, dtype=np.int64), k1
+    # same with first and last name swapped; and both names' codes together
+    # (in either order), which splits the blocks of common names.
+    phon_pool = _Pool()
+    phon = np.fromiter(
+        (phon_pool.code(v) for v in table.name_phonetic), np.int64, len(table.name_phonetic)
+    )
+    init_pool = _Pool()
+    init = np.fromiter(
+        (init_pool.code(v[:1]) for v in table.name_pool), np.int64, len(table.name_pool)
+    )
+    n_phon, n_init = max(len(phon_pool.values), 1), len(init_pool.values) + 1
+    offset = n_phon * n_init
+    first, last = table.first.astype(np.int64), table.last.astype(np.int64)
+    person = kinds == PERSON
+    ph_first, ph_last = _lookup_codes(phon, first), _lookup_codes(phon, last)
+    in_first, in_last = _lookup_codes(init, first), _lookup_codes(init, last)
+    a = np.flatnonzero(person & (ph_last >= 0))
+    b = np.flatnonzero(person & (ph_first >= 0) & (in_last >= 0))
+    c = np.flatnonzero(person & (ph_first >= 0) & (ph_last >= 0))
+    lo, hi = np.minimum(ph_first[c], ph_last[c]), np.maximum(ph_first[c], ph_last[c])
+    name_keys = np.concatenate([
+        ph_last[a] * n_init + np.where(in_first[a] >= 0, in_first[a], n_init - 1),
+        ph_first[b] * n_init + in_last[b],
+        offset + lo * n_phon + hi,
+    ])  # fmt: skip
+
+    def decode_name(key: int) -> str:
+        if key >= offset:
+            x, y = divmod(key - offset, n_phon)
+            return f"{phon_pool.values[x]}+{phon_pool.values[y]}"
+        x, y = divmod(key, n_init)
+        initial = init_pool.values[y] if y < n_init - 1 else ""
+        return f"{phon_pool.values[x]}|{initial}"
+
+    yield KeyRows("name", np.concatenate([a, b, c]), name_keys, decode_name)
+
     # company name: the whole base name and each of its tokens.
-    companies = np.flatnonzero((kinds == COMPANY) & (table.base >= 0))
-    r2: list[int] = []
-    k2: list[str] = []
     bases = table.base_pool
-    for i in companies.tolist():
-        base = bases[table.base[i]]
-        k2.append("=" + base.replace(" ", ""))
-        r2.append(i)
-        for token in set(base.split()):
-            if len(token) >= 3 and token not in COMPANY_STOP_WORDS:
-                k2.append(token)
-                r2.append(i)
-    yield "company_name", np.asarray(r2, dtype=np.int64), k2
-    # domain: a company's own domains; a person's company domain plus name key.
-    domain = table.primary_domain()
-    dpool = table.domain_pool
-    r3: list[int] = []
-    k3: list[str] = []
-    for i in np.flatnonzero(domain >= 0).tolist():
-        if kinds[i] == PERSON:
-            last = int(table.last[i])
-            if last >= 0:
-                k3.append(f"p|{dpool[domain[i]]}|{phon[last]}")
-                r3.append(i)
-        else:
-            k3.append(f"c|{dpool[domain[i]]}")
-            r3.append(i)
-    for i in np.flatnonzero((table.site >= 0) & (kinds == COMPANY)).tolist():
-        if table.site[i] != domain[i]:
-            k3.append(f"c|{dpool[table.site[i]]}")
-            r3.append(i)
-    yield "domain", np.asarray(r3, dtype=np.int64), k3
-    # address: postal code plus street and house number.
-    have = np.flatnonzero(table.address >= 0)
-    apool = table.address_pool
-    yield (
-        "address",
-        have.astype(np.int64),
-        [f"{KIND_NAMES[kinds[i]]}|{apool[table.address[i]]}" for i in have],
+    tokens = _Pool()
+    token_lists = [
+        [tokens.code(t) for t in sorted(set(str(v).split()))
+         if len(t) >= 3 and t not in COMPANY_STOP_WORDS]
+        for v in bases
+    ]  # fmt: skip
+    lengths = np.fromiter((len(t) for t in token_lists), np.int64, len(token_lists))
+    flat = np.fromiter((t for ts in token_lists for t in ts), np.int64, int(lengths.sum()))
+    starts = np.cumsum(lengths) - lengths
+    n_base = max(len(bases), 1)
+    rows_c = np.flatnonzero((kinds == COMPANY) & (table.base >= 0))
+    base_codes = table.base[rows_c].astype(np.int64)
+    pos, idx = _explode(base_codes, starts, lengths)
+
+    def decode_company(key: int) -> str:
+        if key < n_base:
+            return "=" + str(bases[key]).replace(" ", "")
+        return tokens.values[key - n_base]
+
+    yield KeyRows(
+        "company_name",
+        np.concatenate([rows_c, rows_c[pos]]),
+        np.concatenate([base_codes, n_base + flat[idx]]),
+        decode_company,
     )
 
+    # domain: a company's own domains; a person's company domain plus name key.
+    domain = table.primary_domain().astype(np.int64)
+    dpool = table.domain_pool
+    n_dom = max(len(dpool), 1)
+    p_rows = np.flatnonzero(person & (domain >= 0) & (ph_last >= 0))
+    c_rows = np.flatnonzero((kinds == COMPANY) & (domain >= 0))
+    site = table.site.astype(np.int64)
+    s_rows = np.flatnonzero((kinds == COMPANY) & (site >= 0) & (site != domain))
+    c_offset = n_dom * n_phon
 
-def _codes(keys: list[str]) -> tuple[IntArray, list[str]]:
-    index: dict[str, int] = {}
-    codes = np.fromiter((index.setdefault(k, len(index)) for k in keys), np.int64, len(keys))
-    return codes, list(index)
+    def decode_domain(key: int) -> str:
+        if key >= c_offset:
+            return f"c|{dpool[key - c_offset]}"
+        x, y = divmod(key, n_phon)
+        return f"p|{dpool[x]}|{phon_pool.values[y]}"
+
+    yield KeyRows(
+        "domain",
+        np.concatenate([p_rows, c_rows, s_rows]),
+        np.concatenate(
+            [
+                domain[p_rows] * n_phon + ph_last[p_rows],
+                c_offset + domain[c_rows],
+                c_offset + site[s_rows],
+            ]
+        ),  # fmt: skip
+        decode_domain,
+    )
+    # address: postal code plus street and house number.
+    yield per_slot("address", table.address[:, None], table.address_pool)
 
 
 def block_pairs(
@@ -199,12 +260,12 @@ def candidate_pairs(table: ContactTable, caps: Mapping[str, int]) -> Blocks:
     all_bits: list[npt.NDArray[np.uint8]] = []
     capped: list[CappedKey] = []
     found: dict[str, int] = {}
-    for bit, (kind, rows, keys) in enumerate(key_rows(table)):
-        codes, values = _codes(keys)
+    for bit, found_keys in enumerate(key_rows(table)):
+        kind = found_keys.kind
         cap = caps.get(kind, DEFAULT_CAPS[kind])
-        lo, hi, big, sizes = block_pairs(rows, codes, cap)
+        lo, hi, big, sizes = block_pairs(found_keys.rows, found_keys.keys, cap)
         capped.extend(
-            CappedKey(kind=kind, value=values[int(c)], count=int(s), cap=cap)
+            CappedKey(kind=kind, value=found_keys.decode(int(c)), count=int(s), cap=cap)
             for c, s in zip(big, sizes, strict=True)
         )
         found[kind] = len(lo)

@@ -451,9 +451,10 @@ def blocking_keys(contact: Contact) -> tuple[BlockingKey, ...]:
     """
     table = ContactTable.from_contacts([contact])
     out: list[BlockingKey] = []
-    for kind, _rows, keys in key_rows(table):
-        for key in dict.fromkeys(keys):
-            out.append(BlockingKey(kind=kind, key=key, lookup=_lookup(contact, kind, key)))
+    for found in key_rows(table):
+        for key in dict.fromkeys(found.decode(int(k)) for k in found.keys):
+            lookup = _lookup(contact, found.kind, key)
+            out.append(BlockingKey(kind=found.kind, key=key, lookup=lookup))
     return tuple(out)
 
 
@@ -463,9 +464,11 @@ def _lookup(contact: Contact, kind: str, key: str) -> str:
     if kind == "name":
         assert isinstance(contact, Person)
         return contact.last_name or contact.first_name
+    if kind == "domain" and key.startswith("p|"):
+        return key.split("|")[1]
     if kind == "company_name":
         return contact.display_name if key.startswith("=") else key
-    return key.split("|")[1]
+    return key.partition("|")[2]
 
 
 def _contact_values(contact: Contact) -> tuple[str, ...]:

@@ -39,7 +39,8 @@ class FieldEvidence:
 
 @attrs.frozen(kw_only=True)
 class Explanation:
-    """Why a pair scored as it did: ``prior + sum(f.weight for f in fields) == score``.
+    """Why a pair scored as it did: ``prior + sum(f.weight for f in fields) == score``
+    (up to floating-point rounding).
 
     ``keys`` names the blocking keys that found the pair; ``swapped_names``
     says the first and last names agree crosswise.
