@@ -258,17 +258,53 @@ def run_splink(data: dict[str, list[Any]]) -> dict[str, Any]:
     left = result["unique_id_l"].to_numpy()
     right = result["unique_id_r"].to_numpy()
     is_match = result["match_probability"].to_numpy() >= SPLINK_MATCH
+    cand_l, cand_r = reference_candidates(df)
     return {
-        "candidates": _splink_candidates(linker, rules),
-        "completeness": float("nan"),
+        "candidates": len(cand_l),
+        "completeness": completeness(entity, cand_l, cand_r, true_pairs),
         **evaluate(entity, left, right, is_match, true_pairs),
         "wall_s": wall,
         "peak_mb": peak,
     }
 
 
-def _splink_candidates(linker: Any, rules: list[Any]) -> int:
-    return -1
+def reference_candidates(df: Any) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The pairs the reference tools' blocking rules produce (not timed).
+
+    Each rule is an equi-join on (kind, key column), plus last-name key =
+    swapped key; computed with crmkit's block helper without a cap (the
+    capped values are already None in the frame).
+    """
+    import pandas as pd
+
+    from crmkit.dedup._blocking import block_pairs
+
+    n = len(df)
+    codes = []
+    rows = np.arange(n, dtype=np.int64)
+    for col in BLOCK_COLUMNS:
+        key = (df["kind"] + "|" + df[col].astype("string")).fillna("")
+        have = (df[col].notna()).to_numpy()
+        k = pd.factorize(key[have])[0].astype(np.int64)
+        lo, hi, _b, _s = block_pairs(rows[have], k, n + 1)
+        codes.append(lo * n + hi)
+    both = pd.concat([df["name_key"], df["name_key_sw"]], ignore_index=True)
+    k = pd.factorize(both)[0].astype(np.int64)
+    a, b = k[:n], k[n:]
+    # pairs (i, j) with name_key[i] == name_key_sw[j]
+    order = np.argsort(b, kind="stable")
+    sb = b[order]
+    ia = np.flatnonzero(a >= 0)
+    left = np.searchsorted(sb, a[ia], "left")
+    counts = np.searchsorted(sb, a[ia], "right") - left
+    i = np.repeat(ia, counts)
+    first = np.cumsum(counts) - counts
+    j = order[np.repeat(left, counts) + np.arange(int(counts.sum())) - np.repeat(first, counts)]
+    keep = i != j
+    i, j = i[keep], j[keep]
+    codes.append(np.minimum(i, j) * n + np.maximum(i, j))
+    allc = np.unique(np.concatenate(codes))
+    return allc // n, allc % n
 
 
 # --------------------------------------------------------------------------- recordlinkage

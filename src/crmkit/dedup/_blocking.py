@@ -22,7 +22,6 @@ from crmkit.dedup._table import (
     COMPANY_STOP_WORDS,
     KIND_NAMES,
     PERSON,
-    SLOTS,
     ContactTable,
     IntArray,
     _Pool,
@@ -118,9 +117,11 @@ def key_rows(table: ContactTable) -> Iterator[KeyRows]:
     yield per_slot("email", table.email, table.email_pool)
     yield per_slot("phone", table.phone, table.phone_pool)
 
-    # name: Kölner Phonetik of the last name plus the first initial, and the
-    # same with first and last name swapped; and both names' codes together
-    # (in either order), which splits the blocks of common names.
+    # name: Kölner Phonetik of the last name plus the first initial; and the
+    # codes of both names together in either order, which also finds first
+    # and last names swapped.  (First-name code plus last initial found more
+    # true pairs, but only ones that never scored as matches, at four times
+    # the pairs; see docs/duplicates.md.)
     phon_pool = _Pool()
     phon = np.fromiter(
         (phon_pool.code(v) for v in table.name_phonetic), np.int64, len(table.name_phonetic)
@@ -134,14 +135,12 @@ def key_rows(table: ContactTable) -> Iterator[KeyRows]:
     first, last = table.first.astype(np.int64), table.last.astype(np.int64)
     person = kinds == PERSON
     ph_first, ph_last = _lookup_codes(phon, first), _lookup_codes(phon, last)
-    in_first, in_last = _lookup_codes(init, first), _lookup_codes(init, last)
+    in_first = _lookup_codes(init, first)
     a = np.flatnonzero(person & (ph_last >= 0))
-    b = np.flatnonzero(person & (ph_first >= 0) & (in_last >= 0))
     c = np.flatnonzero(person & (ph_first >= 0) & (ph_last >= 0))
     lo, hi = np.minimum(ph_first[c], ph_last[c]), np.maximum(ph_first[c], ph_last[c])
     name_keys = np.concatenate([
         ph_last[a] * n_init + np.where(in_first[a] >= 0, in_first[a], n_init - 1),
-        ph_first[b] * n_init + in_last[b],
         offset + lo * n_phon + hi,
     ])  # fmt: skip
 
@@ -153,7 +152,7 @@ def key_rows(table: ContactTable) -> Iterator[KeyRows]:
         initial = init_pool.values[y] if y < n_init - 1 else ""
         return f"{phon_pool.values[x]}|{initial}"
 
-    yield KeyRows("name", np.concatenate([a, b, c]), name_keys, decode_name)
+    yield KeyRows("name", np.concatenate([a, c]), name_keys, decode_name)
 
     # company name: the whole base name and each of its tokens.
     bases = table.base_pool
