@@ -290,8 +290,8 @@ def generate(n: int, seed: int = 7) -> dict[str, list[Any]]:
                 "switchboard": phone,
             }  # fmt: skip
             companies.append(company)
-            row = {k: v for k, v in company.items() if k in COLUMNS}
-            with_dups(row, lambda r, c=company: _corrupt_company(g, r, c))
+            firm = {k: v for k, v in company.items() if k in COLUMNS}
+            with_dups(firm, lambda r, c=company: _corrupt_company(g, r, c))
             continue
         first = g.first()
         last = g.last()

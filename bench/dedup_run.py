@@ -17,7 +17,7 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -107,7 +107,7 @@ def run_crmkit(data: dict[str, list[Any]]) -> dict[str, Any]:
     report = find_duplicates(table, DedupConfig())
     wall = time.perf_counter() - t0
     peak = peak_mb()
-    cols = report.pairs.columns()
+    cols = report.columns()
     entity = np.asarray(data["entity"])
     true_pairs = true_pair_count(data["entity"])
     blocks = candidate_pairs(table, DedupConfig().caps)
@@ -171,7 +171,11 @@ def reference_frame(data: dict[str, list[Any]]) -> Any:
         f"{pc}|{s[0]}|{s[1]}" if pc and s[0] else None
         for pc, s in zip(data["postal_code"], skeys, strict=True)
     ]
-    name_key, name_sw, comp_key, comp_tok, dom_key = [], [], [], [], []
+    name_key: list[str | None] = []
+    name_sw: list[str | None] = []
+    comp_key: list[str | None] = []
+    comp_tok: list[str | None] = []
+    dom_key: list[str | None] = []
     for i in range(n):
         fn, ln = df.at[i, "first_name_f"] or "", df.at[i, "last_name_f"] or ""
         base = df.at[i, "base_name_f"] or ""
@@ -250,7 +254,7 @@ def run_splink(data: dict[str, list[Any]]) -> dict[str, Any]:
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("phone"))
     pred = linker.inference.predict(threshold_match_probability=REVIEW)
     linker.clustering.cluster_pairwise_predictions_at_threshold(pred, SPLINK_MATCH)
-    result = pred.as_pandas_dataframe()
+    result = cast(Any, pred).as_pandas_dataframe()
     wall = time.perf_counter() - t0
     peak = peak_mb()
     entity = np.asarray(data["entity"])

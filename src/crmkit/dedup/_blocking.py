@@ -207,7 +207,7 @@ def key_rows(table: ContactTable) -> Iterator[KeyRows]:
                 c_offset + domain[c_rows],
                 c_offset + site[s_rows],
             ]
-        ),  # fmt: skip
+        ),
         decode_domain,
     )
     # address: postal code plus street and house number.

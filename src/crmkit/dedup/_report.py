@@ -192,6 +192,12 @@ class DuplicateReport:
         assert isinstance(self.pairs, PairList)
         return self.pairs.columns()
 
+    def columns(self) -> PairColumns:
+        """The pairs as arrays (row numbers in input order, scores, match flags)."""
+        if isinstance(self.pairs, PairList):
+            return self.pairs.columns()
+        raise TypeError("this report was not made by find_duplicates")  # pragma: no cover
+
     def summary(self, lang: Lang = "en") -> str:
         """One sentence: how many contacts, pairs, duplicates, reviews and clusters."""
         if isinstance(self.pairs, PairList):
