@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 import sys
+import types
 
 import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import crmkit.dedup
+import crmkit.dedup._engine
+import crmkit.dedup._table
 from crmkit import Address, Company, Person, normalize
 from crmkit.dedup import (
     ContactTable,
@@ -428,3 +433,11 @@ def test_estimation_keeps_defaults_on_small_data() -> None:
 @example("Ärger über Öl")
 def test_fast_fold_is_fold(text: str) -> None:
     assert fast_fold(text) == normalize.fold(text)
+
+
+@pytest.mark.parametrize(
+    "module", [crmkit.dedup, crmkit.dedup._engine, crmkit.dedup._table], ids=lambda m: m.__name__
+)
+def test_docstring_examples(module: types.ModuleType) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

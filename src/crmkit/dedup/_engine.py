@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -91,10 +92,16 @@ class DedupConfig:
       (``"person"``, ``"company"``); only the ones given replace the defaults;
     * ``estimate`` — re-estimate weights from the data by EM (kept only when
       the estimate is plausible; the report says whether it was used);
-    * ``linkage`` — how strongly two clusters must be linked to join.
+    * ``linkage`` — how strongly two clusters must be linked to join;
+    * ``population`` — the number of contacts of a kind the weights are set
+      for: with *n* > ``population`` persons (or companies) the prior drops
+      by ``log2(n / population)`` bits, since two random contacts are then
+      less likely the same, and exact e-mail, phone, address, VAT id and
+      domain rise by as much, since they still single out one contact; a
+      shared name counts for less (``None``: no adjustment).
     """
 
-    match_threshold: float = 0.95
+    match_threshold: float = 0.9
     review_threshold: float = 0.5
     caps: Mapping[str, int] = attrs.field(default=None, converter=_freeze_caps)
     weights: Mapping[str, Mapping[str, tuple[float, ...]]] = attrs.field(
@@ -103,6 +110,7 @@ class DedupConfig:
     prior: Mapping[str, float] = attrs.field(default=None, converter=_freeze_prior)
     estimate: bool = False
     linkage: float = 0.45
+    population: int | None = 100_000
 
     def __attrs_post_init__(self) -> None:
         r, m = self.review_threshold, self.match_threshold
@@ -165,6 +173,13 @@ def _score_pairs(
     """Score all pairs in chunks, keeping those at or above *review_score*."""
     weights: dict[str, Mapping[str, tuple[float, ...]]] = dict(config.weights)
     priors: dict[str, float] = dict(config.prior)
+    boosts = {"person": 0.0, "company": 0.0}
+    if config.population is not None:
+        for kind, name in ((PERSON, "person"), (COMPANY, "company")):
+            count = int((table.kind == kind).sum())
+            if count > config.population:
+                boosts[name] = math.log2(count / config.population)
+                priors[name] -= boosts[name]
     estimated = False
     kinds = table.kind[left]
     for kind in (PERSON, COMPANY):
@@ -179,7 +194,7 @@ def _score_pairs(
                 if found is not None:
                     weights[name], priors[name] = found[0], found[1]
                     estimated = True
-            contributions = _scoring.field_weights(comparison, weights[name])
+            contributions = _scoring.field_weights(comparison, weights[name], boosts[name])
             score = _scoring.total(priors[name], contributions, comparison.fields)
             out.hist += np.histogram(np.clip(score, -40, 40), bins=BIN_EDGES)[0]
             keep = np.flatnonzero(score >= review_score)
@@ -397,7 +412,7 @@ def check_candidate(
     out = _Scored()
     review_score = _scoring.bits(config.review_threshold)
     match_score = _scoring.bits(config.match_threshold)
-    weights, priors, _est = _score_pairs(table, left, right, keys, config, review_score, out)
+    _weights, priors, _estimated = _score_pairs(table, left, right, keys, config, review_score, out)
     kind = PERSON if contact.kind == "person" else COMPANY
     fields = _scoring.PERSON_FIELDS if kind == PERSON else _scoring.COMPANY_FIELDS
     prior = priors[KIND_NAMES[kind]]
@@ -436,7 +451,6 @@ def check_candidate(
                     right_label=table.describe(b),
                 )
             )
-    del weights
     result.sort(key=lambda p: (-p.score, p.right_id))
     return tuple(result)
 
@@ -447,7 +461,7 @@ def blocking_keys(contact: Contact) -> tuple[BlockingKey, ...]:
     >>> from crmkit import Person
     >>> [k.kind for k in blocking_keys(Person(first_name="Max", last_name="Müller",
     ...                                       emails=["max@muster.de"]))]
-    ['email', 'name', 'domain']
+    ['email', 'name', 'name', 'domain']
     """
     table = ContactTable.from_contacts([contact])
     out: list[BlockingKey] = []

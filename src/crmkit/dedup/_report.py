@@ -177,10 +177,7 @@ class DuplicateReport:
 
     @property
     def matches(self) -> tuple[DuplicatePair, ...]:
-        """Pairs with the verdict ``"match"``."""
-        n = int(self._columns().match.sum()) if isinstance(self.pairs, PairList) else None
-        if n is not None:
-            return tuple(self.pairs[i] for i in range(n))
+        """Pairs with the verdict ``"match"`` (they come first: pairs are sorted by score)."""
         return tuple(p for p in self.pairs if p.verdict == "match")
 
     @property
@@ -201,7 +198,7 @@ class DuplicateReport:
     def summary(self, lang: Lang = "en") -> str:
         """One sentence: how many contacts, pairs, duplicates, reviews and clusters."""
         if isinstance(self.pairs, PairList):
-            matches = int(self._columns().match.sum())
+            matches = int(self.pairs.columns().match.sum())
         else:
             matches = sum(p.verdict == "match" for p in self.pairs)
         return render(

@@ -352,14 +352,26 @@ def _domain_levels(table: ContactTable, left: IntArray, right: IntArray) -> Leve
     return level
 
 
+#: Fields whose exact agreement identifies one contact among *n*: their
+#: weight grows with the population as the prior falls (see ``DedupConfig``).
+IDENTIFIERS: Final = ("email", "phone", "address", "vat_id", "domain")
+
+
 def field_weights(
     comparison: Comparison,
     weights: Mapping[str, tuple[float, ...]],
+    boost: float = 0.0,
 ) -> dict[str, FloatArray]:
-    """The weight (bits) each field contributes to each pair, shared values discounted."""
+    """The weight (bits) each field contributes to each pair, shared values discounted.
+
+    *boost* is added to the exact level of the identifying fields.
+    """
     out: dict[str, FloatArray] = {}
     for field in comparison.fields:
         table = np.asarray(weights[field], dtype=np.float64)
+        if boost and field in IDENTIFIERS:
+            table = table.copy()
+            table[1] += boost
         w = table[comparison.levels[field]]
         if field in comparison.adjust:
             tf = comparison.adjust[field]
