@@ -238,8 +238,116 @@ def _values(table: ContactTable, field: str, i: int) -> str:
     return ""  # pragma: no cover - every field is listed above
 
 
-def _merge(parts: list[Any]) -> Any:
-    return np.concatenate(parts) if parts else np.zeros(0)
+@attrs.frozen
+class _Pairs:
+    """Thresholded pairs as arrays: rows, score, kind, key mask, levels and weights."""
+
+    left: npt.NDArray[np.int64]
+    right: npt.NDArray[np.int64]
+    score: npt.NDArray[np.float64]
+    kind: npt.NDArray[np.int8]
+    keys: npt.NDArray[np.uint8]
+    swapped: npt.NDArray[np.bool_]
+    levels: Mapping[str, npt.NDArray[np.int8]]
+    weights: Mapping[str, npt.NDArray[np.float64]]
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    @classmethod
+    def merge(cls, scored: _Scored) -> _Pairs:
+        """One set of arrays from the scored chunks (fields a kind lacks are 0)."""
+
+        def cat(parts: list[Any], dtype: Any) -> Any:
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+        n = sum(len(p) for p in scored.left)
+        levels: dict[str, npt.NDArray[np.int8]] = {}
+        weights: dict[str, npt.NDArray[np.float64]] = {}
+        for f in dict.fromkeys((*_scoring.PERSON_FIELDS, *_scoring.COMPANY_FIELDS)):
+            levels[f] = np.zeros(n, dtype=np.int8)
+            weights[f] = np.zeros(n, dtype=np.float64)
+        offset = 0
+        for part, lv, wt in zip(scored.left, scored.levels, scored.weights, strict=True):
+            size = len(part)
+            for f, v in lv.items():
+                levels[f][offset : offset + size] = v
+                weights[f][offset : offset + size] = wt[f]
+            offset += size
+        return cls(
+            left=cat(scored.left, np.int64),
+            right=cat(scored.right, np.int64),
+            score=cat(scored.score, np.float64),
+            kind=cat(scored.kind, np.int8),
+            keys=cat(scored.keys, np.uint8),
+            swapped=cat(scored.swapped, bool),
+            levels=levels,
+            weights=weights,
+        )
+
+    def take(self, index: npt.NDArray[np.intp]) -> _Pairs:
+        """The pairs at *index*, in that order."""
+        return _Pairs(
+            left=self.left[index],
+            right=self.right[index],
+            score=self.score[index],
+            kind=self.kind[index],
+            keys=self.keys[index],
+            swapped=self.swapped[index],
+            levels={f: v[index] for f, v in self.levels.items()},
+            weights={f: v[index] for f, v in self.weights.items()},
+        )
+
+
+def _make_pair(
+    table: ContactTable,
+    pairs: _Pairs,
+    i: int,
+    priors: Mapping[str, float],
+    match_score: float,
+    *,
+    orient: bool,
+) -> DuplicatePair:
+    """Pair *i* as a :class:`DuplicatePair` with its explanation.
+
+    With *orient* the smaller id is on the left (reports); without, the
+    pair's left row stays left (the contact of a single-candidate check).
+    """
+    kind = int(pairs.kind[i])
+    fields = _scoring.PERSON_FIELDS if kind == PERSON else _scoring.COMPANY_FIELDS
+    a, b = int(pairs.left[i]), int(pairs.right[i])
+    if orient and table.ids[b] < table.ids[a]:
+        a, b = b, a
+    evidence = tuple(
+        FieldEvidence(
+            field=f,
+            level=_scoring.LEVELS[f][int(pairs.levels[f][i])],
+            weight=float(pairs.weights[f][i]),
+            left=_values(table, f, a),
+            right=_values(table, f, b),
+        )
+        for f in fields
+    )
+    prior = priors[KIND_NAMES[kind]]
+    total = prior
+    for e in evidence:
+        total += e.weight
+    return DuplicatePair(
+        left_id=table.ids[a],
+        right_id=table.ids[b],
+        kind=KIND_NAMES[kind],
+        score=total,
+        probability=_scoring.probability(total),
+        verdict="match" if total >= match_score else "review",
+        explanation=Explanation(
+            prior=prior,
+            fields=evidence,
+            keys=_blocking.key_names(int(pairs.keys[i])),
+            swapped_names=bool(pairs.swapped[i]),
+        ),
+        left_label=table.describe(a),
+        right_label=table.describe(b),
+    )
 
 
 def find_duplicates(
@@ -275,26 +383,8 @@ def find_duplicates(
     weights, priors, estimated = _score_pairs(
         table, blocks.left, blocks.right, blocks.keys, config, review_score, scored
     )
-    left = _merge(scored.left).astype(np.int64)
-    right = _merge(scored.right).astype(np.int64)
-    score = _merge(scored.score).astype(np.float64)
-    pair_kind = _merge(scored.kind).astype(np.int8)
-    pair_keys = _merge(scored.keys).astype(np.uint8)
-    swapped = _merge(scored.swapped).astype(bool)
-    levels: dict[str, npt.NDArray[np.int8]] = {}
-    contributions: dict[str, npt.NDArray[np.float64]] = {}
-    for fields in (_scoring.PERSON_FIELDS, _scoring.COMPANY_FIELDS):
-        for f in fields:
-            levels.setdefault(f, np.zeros(len(left), dtype=np.int8))
-            contributions.setdefault(f, np.zeros(len(left), dtype=np.float64))
-    offset = 0
-    for lv, wt in zip(scored.levels, scored.weights, strict=True):
-        size = len(next(iter(lv.values()))) if lv else 0
-        for f, v in lv.items():
-            levels[f][offset : offset + size] = v
-            contributions[f][offset : offset + size] = wt[f]
-        offset += size
-    if exclude and len(left):
+    pairs = _Pairs.merge(scored)
+    if exclude and len(pairs):
         fingerprints: dict[int, str] = {}
 
         def fp(i: int) -> str:
@@ -303,66 +393,24 @@ def find_duplicates(
                 found = fingerprints[i] = table.fingerprint(i)
             return found
 
-        drop = np.fromiter(
+        decided = np.fromiter(
             (
                 _pair_key(table.ids[a], fp(a), table.ids[b], fp(b)) in exclude
-                for a, b in zip(left.tolist(), right.tolist(), strict=True)
+                for a, b in zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)
             ),
             dtype=bool,
-            count=len(left),
+            count=len(pairs),
         )
-        keep = ~drop
-        left, right, score, pair_kind = left[keep], right[keep], score[keep], pair_kind[keep]
-        pair_keys, swapped = pair_keys[keep], swapped[keep]
-        levels = {f: v[keep] for f, v in levels.items()}
-        contributions = {f: v[keep] for f, v in contributions.items()}
-    order = np.lexsort((right, left, -score))
-    left, right, score, pair_kind = left[order], right[order], score[order], pair_kind[order]
-    pair_keys, swapped = pair_keys[order], swapped[order]
-    levels = {f: v[order] for f, v in levels.items()}
-    contributions = {f: v[order] for f, v in contributions.items()}
-    is_match = score >= match_score
-    prob = 1.0 / (1.0 + np.exp2(-np.clip(score, -60, 60)))
-    columns = PairColumns(left=left, right=right, score=score, match=is_match)
+        pairs = pairs.take(np.flatnonzero(~decided))
+    pairs = pairs.take(np.lexsort((pairs.right, pairs.left, -pairs.score)))
+    is_match = pairs.score >= match_score
+    prob = 1.0 / (1.0 + np.exp2(-np.clip(pairs.score, -60, 60)))
+    columns = PairColumns(left=pairs.left, right=pairs.right, score=pairs.score, match=is_match)
 
     def make(i: int) -> DuplicatePair:
-        kind = int(pair_kind[i])
-        fields = _scoring.PERSON_FIELDS if kind == PERSON else _scoring.COMPANY_FIELDS
-        a, b = int(left[i]), int(right[i])
-        if table.ids[b] < table.ids[a]:
-            a, b = b, a
-        evidence = tuple(
-            FieldEvidence(
-                field=f,
-                level=_scoring.LEVELS[f][int(levels[f][i])],
-                weight=float(contributions[f][i]),
-                left=_values(table, f, a),
-                right=_values(table, f, b),
-            )
-            for f in fields
-        )
-        prior = priors[KIND_NAMES[kind]]
-        total = prior
-        for e in evidence:
-            total += e.weight
-        return DuplicatePair(
-            left_id=table.ids[a],
-            right_id=table.ids[b],
-            kind=KIND_NAMES[kind],
-            score=total,
-            probability=_scoring.probability(total),
-            verdict="match" if is_match[i] else "review",
-            explanation=Explanation(
-                prior=prior,
-                fields=evidence,
-                keys=_blocking.key_names(int(pair_keys[i])),
-                swapped_names=bool(swapped[i]),
-            ),
-            left_label=table.describe(a),
-            right_label=table.describe(b),
-        )
+        return _make_pair(table, pairs, i, priors, match_score, orient=True)
 
-    groups = make_clusters(table.ids, left, right, prob, is_match, config.linkage)
+    groups = make_clusters(table.ids, pairs.left, pairs.right, prob, is_match, config.linkage)
     return DuplicateReport(
         pairs=PairList(columns, make),
         clusters=groups,
@@ -393,7 +441,10 @@ def check_candidate(
     Scores every candidate of the same kind exactly as
     :func:`find_duplicates` would (without blocking: fetch the candidates
     by :func:`blocking_keys`); returns the pairs at or above the review
-    threshold, with ``left_id`` or ``right_id`` the contact's id.
+    threshold, with ``left_id`` the contact's id (``explanation.keys`` is
+    empty: no blocking took place).  Name frequencies need a population of
+    1,000 persons, so among fewer candidates exact names weigh their fixed
+    default; shared values count among the contact and its candidates.
     """
     config = config or DedupConfig()
     rows: list[Contact] = [contact]
@@ -413,44 +464,10 @@ def check_candidate(
     review_score = _scoring.bits(config.review_threshold)
     match_score = _scoring.bits(config.match_threshold)
     _weights, priors, _estimated = _score_pairs(table, left, right, keys, config, review_score, out)
-    kind = PERSON if contact.kind == "person" else COMPANY
-    fields = _scoring.PERSON_FIELDS if kind == PERSON else _scoring.COMPANY_FIELDS
-    prior = priors[KIND_NAMES[kind]]
-    result: list[DuplicatePair] = []
-    for part in range(len(out.left)):
-        for j in range(len(out.left[part])):
-            b = int(out.right[part][j])
-            evidence = tuple(
-                FieldEvidence(
-                    field=f,
-                    level=_scoring.LEVELS[f][int(out.levels[part][f][j])],
-                    weight=float(out.weights[part][f][j]),
-                    left=_values(table, f, 0),
-                    right=_values(table, f, b),
-                )
-                for f in fields
-            )
-            total = prior
-            for e in evidence:
-                total += e.weight
-            result.append(
-                DuplicatePair(
-                    left_id=table.ids[0],
-                    right_id=table.ids[b],
-                    kind=KIND_NAMES[kind],
-                    score=total,
-                    probability=_scoring.probability(total),
-                    verdict="match" if total >= match_score else "review",
-                    explanation=Explanation(
-                        prior=prior,
-                        fields=evidence,
-                        keys=(),
-                        swapped_names=bool(out.swapped[part][j]),
-                    ),
-                    left_label=table.describe(0),
-                    right_label=table.describe(b),
-                )
-            )
+    pairs = _Pairs.merge(out)
+    result = [
+        _make_pair(table, pairs, i, priors, match_score, orient=False) for i in range(len(pairs))
+    ]
     result.sort(key=lambda p: (-p.score, p.right_id))
     return tuple(result)
 
