@@ -74,3 +74,13 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (not part of the test run); prints a table."""
     _install_workspace(session)
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(python="3.11", default=False)
+def bench_dedup(session: nox.Session) -> None:
+    """Duplicate-detection benchmark against splink and recordlinkage (the bench group)."""
+    session.run_install(
+        "uv", "sync", "--all-packages", "--group", "bench", "--active", "--frozen",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )  # fmt: skip
+    session.run("python", "-m", "bench.dedup", *session.posargs)

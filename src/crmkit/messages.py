@@ -362,6 +362,41 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "contact {key!r} still has correspondence; it can only be removed by erasure",
         "Kontakt {key!r} hat noch Korrespondenz; er kann nur über die Löschung entfernt werden",
     ),
+    # --- duplicate detection --------------------------------------------------
+    "dedup.capped": (
+        "the {key} key {value!r} is shared by {count} contacts (more than {cap}); "
+        "it found no pairs on its own",
+        "der {key}-Schlüssel {value!r} gehört zu {count} Kontakten (mehr als {cap}); "
+        "allein hat er keine Paare geliefert",
+    ),
+    "dedup.summary": (
+        "{contacts} contacts, {candidates} pairs compared: {matches} duplicates, "
+        "{reviews} to review, {clusters} clusters",
+        "{contacts} Kontakte, {candidates} Paare verglichen: {matches} Dubletten, "
+        "{reviews} zu prüfen, {clusters} Gruppen",
+    ),
+    "dedup.verdict.match": ("duplicate", "Dublette"),
+    "dedup.verdict.review": ("to review", "zu prüfen"),
+    "dedup.thresholds": (
+        "{field}: the thresholds must satisfy 0 < review ({review}) <= match ({match}) < 1",
+        "{field}: für die Schwellen muss 0 < Prüfung ({review}) <= Dublette ({match}) < 1 gelten",
+    ),
+    "dedup.unknown_key": (
+        "{value!r} is not a blocking key; known: {choices}",
+        "{value!r} ist kein Blockschlüssel; bekannt: {choices}",
+    ),
+    "dedup.weights": (
+        "{field}: weights for {value!r} need {count} levels",
+        "{field}: Gewichte für {value!r} brauchen {count} Stufen",
+    ),
+    "dedup.plot_unavailable": (
+        "plotting needs matplotlib: pip install 'crmkit[plot]'",
+        "für Diagramme wird matplotlib gebraucht: pip install 'crmkit[plot]'",
+    ),
+    "dedup.explain": (
+        "{field}: {level} ({weight:+.1f})",
+        "{field}: {level} ({weight:+.1f})",
+    ),
     # --- errors -------------------------------------------------------------
     "error": ("{detail}", "{detail}"),
     "validation": ("invalid input: {detail}", "ungültige Eingabe: {detail}"),
