@@ -98,3 +98,14 @@ def test_merge_dry_run_merge_and_unmerge(tmp_path: Path) -> None:
         assert crm.contacts.get("C00002").number == "C00002"
     bad = CliRunner().invoke(main, ["--db", db, "merge", "C00001", "C00002", "--choose", "name"])
     assert bad.exit_code == 2 and "FIELD=CONTACT" in bad.stderr
+
+
+def test_duplicates_lists_the_planted_pairs_of_the_demo(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.db")
+    assert CliRunner().invoke(main, ["--db", db, "demo"]).exit_code == 0
+    out = _run(db, "duplicates", lang="de")
+    assert "Muster Gesellschaft mbH" in out and "Dublette" in out
+    rows = json.loads(_run(db, "duplicates", "--format", "json"))
+    pairs = {frozenset((r["left"].split(" ", 1)[1], r["right"].split(" ", 1)[1])) for r in rows}
+    assert frozenset({"Muster GmbH", "Muster Gesellschaft mbH"}) in pairs
+    assert all(r["verdict"] in ("match", "review") and r["agreeing"] for r in rows)

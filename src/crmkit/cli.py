@@ -993,12 +993,19 @@ def import_whatsapp(
 # The data-quality commands live in their own module (it imports this one).
 from crmkit.cli_quality import (  # noqa: E402
     check_command,
+    duplicates_command,
     merge_command,
     unmerge_command,
     worklist_command,
 )
 
-for _command in (check_command, worklist_command, merge_command, unmerge_command):
+for _command in (
+    check_command,
+    worklist_command,
+    duplicates_command,
+    merge_command,
+    unmerge_command,
+):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -204,4 +204,63 @@ def unmerge_command(obj: Context, ref: str) -> None:
                                   name=survivor.display_name))  # fmt: skip
 
 
-__all__ = ["check_command", "merge_command", "safe_cell", "unmerge_command", "worklist_command"]
+@click.command(name="duplicates")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True,
+              help="Most pairs in the table (JSON and CSV have all).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_obj
+def duplicates_command(obj: Context, limit: int, fmt: str) -> None:
+    """Suspected duplicates in the whole store, best first, with why they look alike."""
+    with obj.crm(announce=fmt == "table") as crm:
+        report = crm.find_duplicates()
+        numbers: dict[str, str] = {}
+
+        def label(contact_id: str) -> str:
+            if contact_id not in numbers:
+                c = crm.contacts.get(contact_id)
+                numbers[contact_id] = f"{c.number} {c.display_name}"
+            return numbers[contact_id]
+
+        pairs = list(report.pairs)
+        rows = [
+            {
+                "left": label(p.left_id),
+                "right": label(p.right_id),
+                "verdict": p.verdict,
+                "probability": round(p.probability, 4),
+                "agreeing": ", ".join(p.explanation.agreeing),
+                "disagreeing": ", ".join(p.explanation.disagreeing),
+                "left_id": p.left_id,
+                "right_id": p.right_id,
+            }
+            for p in (pairs if fmt != "table" else pairs[:limit])
+        ]
+        if fmt != "table":
+            _emit_rows(obj, rows, fmt)
+            return
+        table = Table(title=report.summary(obj.lang))
+        for key in ("cli.col.pair", "cli.col.verdict", "cli.col.agreeing"):
+            table.add_column(obj.say(key))
+        for row in rows:
+            verdict = obj.say(f"dedup.verdict.{row['verdict']}")
+            table.add_row(
+                Text(f"{row['left']}\n{row['right']}"),
+                Text(f"{verdict}\n{row['probability']:.1%}"),
+                Text(f"{row['agreeing']}\n≠ {row['disagreeing']}" if row["disagreeing"]
+                     else str(row["agreeing"])),
+            )  # fmt: skip
+        obj.console.print(table)
+        if len(pairs) > limit:
+            obj.console.print(obj.say("cli.more_rows", count=len(pairs) - limit))
+        if pairs:
+            obj.console.print(obj.say("cli.duplicates.try"))
+
+
+__all__ = [
+    "check_command",
+    "duplicates_command",
+    "merge_command",
+    "safe_cell",
+    "unmerge_command",
+    "worklist_command",
+]

@@ -43,8 +43,12 @@ from crmkit.cockpit import (
     run_check,
 )
 from crmkit.correspondence_api import Correspondence
+from crmkit.dedup import DedupConfig
+from crmkit.dedup_api import check as dedup_check
+from crmkit.dedup_api import mark_distinct as dedup_mark
+from crmkit.dedup_api import report as dedup_report
 from crmkit.errors import Finding, PermissionDenied, StoreError, ValidationError
-from crmkit.merge import MergeRecord
+from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.merge_api import MergeResult
 from crmkit.merge_api import merge as merge_contacts
 from crmkit.merge_api import unmerge as unmerge_contacts
@@ -486,6 +490,31 @@ class CRM:
         changed since.  Returns the survivor.
         """
         return unmerge_contacts(self, merge)
+
+    @guarded("read", "contact")
+    def find_duplicates(
+        self, candidate: Contact | None = None, *, config: DedupConfig | None = None
+    ) -> Any:
+        """Duplicates: of one contact, or among all the contacts the actor may read.
+
+        ``crm.find_duplicates(Person(...))`` — "search before you create" —
+        returns the likely duplicates of a new (or stored) contact as a tuple
+        of :class:`crmkit.dedup.DuplicatePair` (best first), checking only the
+        candidates the store's indexes return for its e-mail addresses,
+        phones, names and domain.  Without a candidate it runs the monthly
+        check over the whole store and returns a
+        :class:`crmkit.dedup.DuplicateReport` (pairs, clusters, capped keys).
+        Pairs marked with :meth:`mark_distinct` are not proposed again until
+        one of them changes in a matching field.
+        """
+        if candidate is not None:
+            return dedup_check(self, candidate, config)
+        return dedup_report(self, config)
+
+    @guarded("update", "contact")
+    def mark_distinct(self, left: ContactRef, right: ContactRef) -> DedupDecision:
+        """Record that two contacts are not duplicates; the pair is not proposed again."""
+        return dedup_mark(self, self._load(left), self._load(right))
 
     @guarded("read", "contact")
     def merges(self, survivor: ContactRef) -> list[MergeRecord]:

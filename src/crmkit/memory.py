@@ -34,7 +34,7 @@ from crmkit.correspondence import (
     select_follow_ups,
 )
 from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
-from crmkit.merge import MergeRecord
+from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.store import (
     check_contact_update,
@@ -113,6 +113,7 @@ class MemoryStore:
         self._open_follow_ups: set[str] = set()
         self._bounces: dict[str, Bounce] = {}
         self._merges: dict[str, MergeRecord] = {}
+        self._decisions: list[DedupDecision] = []
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -757,6 +758,20 @@ class MemoryStore:
         self._check_open()
         with self._lock:
             return [m for m in self._merges.values() if m.survivor_id == survivor_id]
+
+    def add_dedup_decision(self, decision: DedupDecision) -> None:
+        """See :meth:`crmkit.store.Store.add_dedup_decision`."""
+        with self.transaction():
+            if any(d.id == decision.id for d in self._decisions):
+                raise ConflictError(code="exists", kind="decision", key=decision.id)
+            self._decisions.append(decision)
+            self._record(lambda: self._decisions.remove(decision))
+
+    def dedup_decisions(self) -> list[DedupDecision]:
+        """See :meth:`crmkit.store.Store.dedup_decisions`."""
+        self._check_open()
+        with self._lock:
+            return list(self._decisions)
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

@@ -314,9 +314,27 @@ def unmerged_fields(record: MergeRecord, current: Contact) -> dict[str, Any]:
     return out
 
 
+@attrs.frozen(kw_only=True)
+class DedupDecision:
+    """A user's decision that two contacts are not duplicates.
+
+    ``key`` is :func:`crmkit.dedup.decision_key` of the pair as it was
+    decided; it stops matching once either contact changes in a field the
+    matching looks at, and the pair is proposed again.
+    """
+
+    id: str = attrs.field(factory=new_id, converter=_id)
+    key: str
+    left_id: str
+    right_id: str
+    at: dt.datetime
+    actor_id: str
+
+
 __all__ = [
     "FIXED_FIELDS",
     "AffiliationChange",
+    "DedupDecision",
     "EntryChange",
     "MergePlan",
     "MergeRecord",

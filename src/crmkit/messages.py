@@ -578,6 +578,15 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Zusammenführung rückgängig gemacht; {number} {name} und die zusammengeführten "
         "Kontakte sind wieder wie vorher.",
     ),
+    "cli.col.pair": ("Contacts", "Kontakte"),
+    "cli.col.verdict": ("Verdict", "Urteil"),
+    "cli.col.agreeing": ("Alike (≠ different)", "Gleich (≠ verschieden)"),
+    "cli.duplicates.try": (
+        "Merge with: crmkit merge SURVIVOR OTHER --dry-run; or keep both apart with "
+        "crm.mark_distinct(a, b)",
+        "Zusammenführen mit: crmkit merge BLEIBT ANDERER --dry-run; oder beide getrennt "
+        "halten mit crm.mark_distinct(a, b)",
+    ),
     "cli.error": ("error: {detail}", "Fehler: {detail}"),
     "extra_missing": (
         "{feature} needs the optional {extra!r} extra: pip install 'crmkit[{extra}]'",

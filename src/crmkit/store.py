@@ -25,7 +25,7 @@ from crmkit.bounce import Bounce
 from crmkit.correspondence import CorrespondenceEntry, EntryRevision, TimelineQuery
 from crmkit.errors import ConflictError, ValidationError
 from crmkit.ids import AffiliationId, ContactId
-from crmkit.merge import MergeRecord
+from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.search import Query
 from crmkit.serialize import to_dict
@@ -386,6 +386,14 @@ class Store(Protocol):
 
     def merges_of(self, survivor_id: str) -> list[MergeRecord]:
         """The merges into this survivor, oldest first (undone ones included)."""
+        ...
+
+    def add_dedup_decision(self, decision: DedupDecision) -> None:
+        """Remember that two contacts are not duplicates (:class:`crmkit.merge.DedupDecision`)."""
+        ...
+
+    def dedup_decisions(self) -> list[DedupDecision]:
+        """Every stored "not a duplicate" decision, oldest first."""
         ...
 
     def append_audit(self, record: AuditRecord) -> None:

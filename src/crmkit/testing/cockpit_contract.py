@@ -226,5 +226,20 @@ class CockpitContract:
         with pytest.raises(NotFoundError):
             store.update_merge(attrs.evolve(record, id="missing"))
 
+    def test_dedup_decisions(self, store: Store) -> None:
+        from crmkit.merge import DedupDecision
+
+        first = DedupDecision(key="k1", left_id="a", right_id="b", at=T0, actor_id="anna")
+        second = DedupDecision(key="k2", left_id="c", right_id="d", at=T0, actor_id="ben")
+        store.add_dedup_decision(first)
+        with pytest.raises(ConflictError):
+            store.add_dedup_decision(first)
+        with pytest.raises(RuntimeError), store.transaction():
+            store.add_dedup_decision(second)
+            raise RuntimeError("undo")
+        assert store.dedup_decisions() == [first]
+        store.add_dedup_decision(second)
+        assert store.dedup_decisions() == [first, second]
+
 
 __all__ = ["CockpitContract"]

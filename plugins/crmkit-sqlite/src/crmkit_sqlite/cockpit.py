@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from crmkit.bounce import Bounce
 from crmkit.errors import ConflictError, NotFoundError
-from crmkit.merge import MergeRecord
+from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.serialize import to_dict
 from crmkit.store import check_version
 from crmkit.summary import (
@@ -101,6 +101,35 @@ def merges_of(conn: sqlite3.Connection, path: str, survivor_id: str) -> list[Mer
 
 def _merge_json(record: MergeRecord) -> str:
     return json.dumps(to_dict(record), ensure_ascii=False, separators=_SEPARATORS)
+
+
+def create_decision_table(conn: sqlite3.Connection) -> None:
+    """The DDL of schema version 7: "not a duplicate" decisions."""
+    conn.execute(
+        """CREATE TABLE dedup_decisions (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            key TEXT NOT NULL,
+            data TEXT NOT NULL
+        )"""
+    )
+
+
+def add_decision(conn: sqlite3.Connection, decision: DedupDecision) -> None:
+    """Insert a decision."""
+    if conn.execute("SELECT 1 FROM dedup_decisions WHERE id = ?", (decision.id,)).fetchone():
+        raise ConflictError(code="exists", kind="decision", key=decision.id)
+    data = json.dumps(to_dict(decision), ensure_ascii=False, separators=_SEPARATORS)
+    conn.execute(
+        "INSERT INTO dedup_decisions (id, key, data) VALUES (?, ?, ?)",
+        (decision.id, decision.key, data),
+    )
+
+
+def decisions(conn: sqlite3.Connection, path: str) -> list[DedupDecision]:
+    """Every decision, oldest first."""
+    rows = conn.execute("SELECT id, data FROM dedup_decisions ORDER BY seq").fetchall()
+    return [load_row(DedupDecision, path, f"decision {i}", d) for i, d in rows]
 
 
 def create_bounce_table(conn: sqlite3.Connection) -> None:
@@ -339,9 +368,12 @@ def iter_bounces(
 
 __all__ = [
     "add_bounce",
+    "add_decision",
     "add_merge",
     "create_bounce_table",
+    "create_decision_table",
     "create_merge_table",
+    "decisions",
     "filter_sql",
     "get_bounce",
     "get_merge",

@@ -174,6 +174,13 @@ def _v6_merges(conn: sqlite3.Connection) -> None:
     create_merge_table(conn)
 
 
+def _v7_dedup_decisions(conn: sqlite3.Connection) -> None:
+    """Version 7: "not a duplicate" decisions (see :mod:`crmkit_sqlite.cockpit`)."""
+    from crmkit_sqlite.cockpit import create_decision_table
+
+    create_decision_table(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -185,6 +192,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v4_correspondence,
     _v5_bounces,
     _v6_merges,
+    _v7_dedup_decisions,
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -48,7 +48,7 @@ from crmkit.errors import (
     StoreError,
     ValidationError,
 )
-from crmkit.merge import MergeRecord
+from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Contact
 from crmkit.serialize import from_dict, to_dict
 from crmkit.store import (
@@ -1270,6 +1270,18 @@ class SQLiteStore:
         """See :meth:`crmkit.store.Store.merges_of`."""
         with self._lock:
             return cockpit.merges_of(self._conn, self.path, survivor_id)
+
+    @_public
+    def add_dedup_decision(self, decision: DedupDecision) -> None:
+        """See :meth:`crmkit.store.Store.add_dedup_decision`."""
+        with self._write():
+            cockpit.add_decision(self._conn, decision)
+
+    @_public
+    def dedup_decisions(self) -> list[DedupDecision]:
+        """See :meth:`crmkit.store.Store.dedup_decisions`."""
+        with self._lock:
+            return cockpit.decisions(self._conn, self.path)
 
     # -- audit ----------------------------------------------------------------------------------
     @_public
