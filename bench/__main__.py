@@ -26,6 +26,7 @@ COLUMNS = [
     ("name_p95_ms", "name p95 ms", "{:.2f}"),
     ("prefix_p95_ms", "prefix p95 ms", "{:.2f}"),
     ("domain_p95_ms", "domain p95 ms", "{:.2f}"),
+    ("dupcheck_p95_ms", "dup-check p95 ms", "{:.1f}"),
     ("worklist_s", "worklist s", "{:.1f}"),
     ("worklist_items", "worklist items", "{:,}"),
     ("file_mb", "file MB", "{:.0f}"),

@@ -19,8 +19,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 import crmkit
 from bench.data import convert_chunk, dataset, floor_chunk, prepare_chunk, read_chunks
+from crmkit.ids import new_id
 from crmkit.model import Contact
 
 CHUNK = 2_000
@@ -100,6 +103,8 @@ def _lookups(crm: crmkit.CRM, sample: list[Contact]) -> dict[str, Any]:
         "name": lambda c: crm.search(c.display_name),
         "prefix": lambda c: crm.search(c.display_name.split()[-1][:4]),
         "domain": lambda c: crm.search("@" + c.emails[0].domain),
+        # "Search before you create": a new contact with this one's name and e-mail.
+        "dupcheck": lambda c: crm.find_duplicates(attrs.evolve(c, id=new_id(), number=None)),
     }
     out: dict[str, Any] = {}
     for name, fn in cases.items():

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from crmkit.crm import CRM
 
 #: Candidates fetched per blocking key for a single-candidate check.
-CANDIDATES_PER_KEY = 200
+CANDIDATES_PER_KEY = 50
 
 
 def employers(crm: CRM) -> dict[str, list[str]]:
@@ -64,6 +64,10 @@ def _candidates(crm: CRM, contact: Contact) -> Iterator[Contact]:
                                        limit=CANDIDATES_PER_KEY)  # fmt: skip
         elif key.kind in ("name", "company_name"):
             words = tuple(dict.fromkeys(normalize.fold(lookup).split()))[: search_rules.MAX_WORDS]
+            if key.kind == "name" and isinstance(contact, Person) and contact.first_name:
+                # The name key is last name plus first initial: ask for both.
+                initial = normalize.fold(contact.first_name)[:1]
+                words = (*words, initial) if initial else words
             if not words:
                 continue
             query = search_rules.Query(mode="text", words=words, kind=contact.kind,
