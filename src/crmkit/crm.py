@@ -42,6 +42,7 @@ from crmkit.cockpit import (
     build_worklist,
     run_check,
 )
+from crmkit.consent_api import Consents
 from crmkit.correspondence_api import Correspondence
 from crmkit.dedup import DedupConfig
 from crmkit.dedup_api import check as dedup_check
@@ -222,6 +223,7 @@ class CRM:
         self.correspondence = Correspondence(self)
         self.leads = Leads(self)
         self.bounces = Bounces(self)
+        self.consents = Consents(self)
 
     # -- identity and permissions ----------------------------------------------
     @property

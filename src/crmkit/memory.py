@@ -25,6 +25,7 @@ from crmkit import search as search_rules
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
 from crmkit.bounce import Bounce
+from crmkit.consent import ConsentEvent
 from crmkit.correspondence import (
     CorrespondenceEntry,
     EntryRevision,
@@ -114,6 +115,8 @@ class MemoryStore:
         self._bounces: dict[str, Bounce] = {}
         self._merges: dict[str, MergeRecord] = {}
         self._decisions: list[DedupDecision] = []
+        self._consents: dict[str, list[ConsentEvent]] = {}
+        self._consent_ids: set[str] = set()
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -293,6 +296,8 @@ class MemoryStore:
             current = self.get_contact(contact_id)
             if self._entries_by_contact.get(contact_id):
                 raise ConflictError(code="store.contact_has_correspondence", key=contact_id)
+            if self._consents.get(contact_id):
+                raise ConflictError(code="store.contact_has_consents", key=contact_id)
             for aff_id in list(self._aff_by_contact.get(contact_id, ())):
                 self._delete_affiliation(aff_id)
             self._remove_contact(current)
@@ -772,6 +777,31 @@ class MemoryStore:
         self._check_open()
         with self._lock:
             return list(self._decisions)
+
+    # -- consent ledger --------------------------------------------------------------
+    def append_consent_event(self, event: ConsentEvent) -> None:
+        """See :meth:`crmkit.store.Store.append_consent_event`."""
+        with self.transaction():
+            if event.id in self._consent_ids:
+                raise ConflictError(code="exists", kind="consent event", key=event.id)
+            if event.contact_id not in self._contacts:
+                raise NotFoundError(kind="contact", key=event.contact_id)
+            self._consents.setdefault(event.contact_id, []).append(event)
+            self._consent_ids.add(event.id)
+
+            def undo() -> None:
+                self._consents[event.contact_id].remove(event)
+                self._consent_ids.discard(event.id)
+
+            self._record(undo)
+
+    def consent_events(self, contact_id: str, *, purpose: str | None = None) -> list[ConsentEvent]:
+        """See :meth:`crmkit.store.Store.consent_events`."""
+        self._check_open()
+        with self._lock:
+            events = list(self._consents.get(contact_id, ()))
+        chosen = [e for e in events if purpose is None or e.purpose == purpose]
+        return sorted(chosen, key=lambda e: e.at)
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

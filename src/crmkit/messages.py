@@ -279,6 +279,73 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "technischen Ansprechpartner markieren",
     ),
     "action.complete_contact_data": ("add: {missing}", "ergänzen: {missing}"),
+    # --- consent -------------------------------------------------------------
+    "consent.proof_required": (
+        "a {kind} consent needs its proof: the channel and the source",
+        "eine Einwilligung ({kind}) braucht ihren Nachweis: Kanal und Quelle",
+    ),
+    "consent.no.restricted": (
+        "no: the contact is restricted (Art. 18 GDPR) and may only be stored",
+        "nein: der Kontakt ist eingeschränkt (Art. 18 DSGVO) und darf nur gespeichert werden",
+    ),
+    "consent.no.objected": (
+        "no: the person objected to direct marketing on {date} (Art. 21 GDPR)",
+        "nein: die Person hat am {date} der Direktwerbung widersprochen (Art. 21 DSGVO)",
+    ),
+    "consent.yes.letter": (
+        "yes: advertising by letter rests on legitimate interest and there is no objection",
+        "ja: Briefwerbung stützt sich auf berechtigtes Interesse, und es liegt kein "
+        "Widerspruch vor",
+    ),
+    "consent.no.stale": (
+        "no: the consent for {purpose} was last given or used on {date}; confirm it again "
+        "before using it",
+        "nein: die Einwilligung für {purpose} wurde zuletzt am {date} erteilt oder genutzt; "
+        "vor der Nutzung erneut bestätigen lassen",
+    ),
+    "consent.no.presumed_only": (
+        "no: presumed consent covers only phone calls to businesses, not {channel}",
+        "nein: mutmaßliche Einwilligung gilt nur für Anrufe bei Unternehmen, nicht für {channel}",
+    ),
+    "consent.yes.granted": (
+        "yes: express consent for {purpose} was given on {date}",
+        "ja: ausdrückliche Einwilligung für {purpose} liegt seit {date} vor",
+    ),
+    "consent.no.declined": (
+        "no: the person declined {purpose}",
+        "nein: die Person hat {purpose} abgelehnt",
+    ),
+    "consent.no.withdrawn": (
+        "no: the person withdrew the consent for {purpose}",
+        "nein: die Person hat die Einwilligung für {purpose} widerrufen",
+    ),
+    "consent.yes.customer_exception": (
+        "yes: existing customer, address from a sale with opt-out notice, own similar "
+        "offers, no objection (§7(3) UWG) — give the opt-out notice in this mail too",
+        "ja: Bestandskunde, Adresse aus einem Verkauf mit Widerspruchshinweis, eigene "
+        "ähnliche Angebote, kein Widerspruch (§7 Abs. 3 UWG) — Hinweis auch in dieser "
+        "E-Mail geben",
+    ),
+    "consent.no.email": (
+        "no: advertising by {channel} needs prior express consent (§7(2) Nr. 2 UWG)",
+        "nein: Werbung per {channel} braucht eine vorherige ausdrückliche Einwilligung "
+        "(§7 Abs. 2 Nr. 2 UWG)",
+    ),
+    "consent.no.phone_consumer": (
+        "no: calling a consumer for advertising needs prior express consent (§7(2) Nr. 1 UWG)",
+        "nein: Werbeanrufe bei Verbrauchern brauchen eine vorherige ausdrückliche "
+        "Einwilligung (§7 Abs. 2 Nr. 1 UWG)",
+    ),
+    "consent.no.phone_business": (
+        "no: calling a business for advertising needs at least presumed consent, and none "
+        "is documented (§7(2) Nr. 1 UWG)",
+        "nein: Werbeanrufe bei Unternehmen brauchen mindestens eine mutmaßliche "
+        "Einwilligung, und keine ist dokumentiert (§7 Abs. 2 Nr. 1 UWG)",
+    ),
+    "consent.evidence.title": (
+        "Consent evidence: contact {contact}, purpose {purpose}, state {status}",
+        "Einwilligungsnachweis: Kontakt {contact}, Zweck {purpose}, Stand {status}",
+    ),
     # --- merging duplicates --------------------------------------------------
     "merge.same_contact": (
         "a contact cannot be merged with itself",
@@ -357,6 +424,11 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "import.no_chat_file": (
         "the archive holds no chat text file (.txt)",
         "das Archiv enthält keine Chat-Textdatei (.txt)",
+    ),
+    "store.contact_has_consents": (
+        "contact {key!r} has a consent ledger; it can only be removed by erasure",
+        "Kontakt {key!r} hat ein Einwilligungsprotokoll; er kann nur über die Löschung "
+        "entfernt werden",
     ),
     "store.contact_has_correspondence": (
         "contact {key!r} still has correspondence; it can only be removed by erasure",
@@ -702,6 +774,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "correspondence entry": ("correspondence entry", "Korrespondenzeintrag"),
     "merge": ("merge", "Zusammenführung"),
     "bounce": ("bounce", "Unzustellbarkeit"),
+    "consent event": ("consent event", "Einwilligungsereignis"),
     "person": ("person", "Person"),
     "company": ("company", "Unternehmen"),
 }

@@ -22,6 +22,7 @@ from crmkit import search
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
 from crmkit.bounce import Bounce
+from crmkit.consent import ConsentEvent
 from crmkit.correspondence import CorrespondenceEntry, EntryRevision, TimelineQuery
 from crmkit.errors import ConflictError, ValidationError
 from crmkit.ids import AffiliationId, ContactId
@@ -394,6 +395,17 @@ class Store(Protocol):
 
     def dedup_decisions(self) -> list[DedupDecision]:
         """Every stored "not a duplicate" decision, oldest first."""
+        ...
+
+    def append_consent_event(self, event: ConsentEvent) -> None:
+        """Append an event to the consent ledger (append-only; a repeated id is a conflict).
+
+        The contact must exist (:class:`~crmkit.NotFoundError`).
+        """
+        ...
+
+    def consent_events(self, contact_id: str, *, purpose: str | None = None) -> list[ConsentEvent]:
+        """A contact's consent events (of one purpose, if given), by ``at``, then as appended."""
         ...
 
     def append_audit(self, record: AuditRecord) -> None:

@@ -241,5 +241,33 @@ class CockpitContract:
         store.add_dedup_decision(second)
         assert store.dedup_decisions() == [first, second]
 
+    def test_consent_ledger(self, store: Store) -> None:
+        from crmkit.consent import ConsentEvent
+
+        max_ = store.add_contact(Person(last_name="Mustermann"))
+        other = store.add_contact(Person(last_name="Beispiel"))
+
+        def event(kind: str, day: int, purpose: str = "newsletter") -> ConsentEvent:
+            proof = {"channel": "web_form", "source": "form"} if kind == "granted" else {}
+            return ConsentEvent(contact_id=max_.id, purpose=purpose, kind=kind,
+                                at=T0 + day * _DAY, **proof)  # fmt: skip
+
+        later, earlier, same = event("granted", 5), event("requested", 1), event("reminded", 5)
+        for e in (later, earlier, same, event("requested", 2, "events")):
+            store.append_consent_event(e)
+        assert store.consent_events(max_.id, purpose="newsletter") == [earlier, later, same]
+        assert len(store.consent_events(max_.id)) == 4
+        assert store.consent_events(other.id) == []
+        with pytest.raises(ConflictError):
+            store.append_consent_event(later)
+        with pytest.raises(NotFoundError):
+            store.append_consent_event(attrs.evolve(event("declined", 3), contact_id="nobody"))
+        with pytest.raises(RuntimeError), store.transaction():
+            store.append_consent_event(event("withdrawn", 9))
+            raise RuntimeError("undo")
+        assert len(store.consent_events(max_.id)) == 4
+        with pytest.raises(ConflictError):
+            store.delete_contact(max_.id)
+
 
 __all__ = ["CockpitContract"]

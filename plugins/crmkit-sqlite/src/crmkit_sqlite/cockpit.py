@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from crmkit.bounce import Bounce
+from crmkit.consent import ConsentEvent
 from crmkit.errors import ConflictError, NotFoundError
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.serialize import to_dict
@@ -130,6 +131,47 @@ def decisions(conn: sqlite3.Connection, path: str) -> list[DedupDecision]:
     """Every decision, oldest first."""
     rows = conn.execute("SELECT id, data FROM dedup_decisions ORDER BY seq").fetchall()
     return [load_row(DedupDecision, path, f"decision {i}", d) for i, d in rows]
+
+
+def create_consent_table(conn: sqlite3.Connection) -> None:
+    """The DDL of schema version 8: the append-only consent ledger."""
+    conn.execute(
+        """CREATE TABLE consent_events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            contact_id TEXT NOT NULL REFERENCES contacts (id),
+            purpose TEXT NOT NULL,
+            at_us INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX idx_consent_contact ON consent_events (contact_id, at_us)")
+
+
+def append_consent(conn: sqlite3.Connection, event: ConsentEvent) -> None:
+    """Append a consent event."""
+    if conn.execute("SELECT 1 FROM consent_events WHERE id = ?", (event.id,)).fetchone():
+        raise ConflictError(code="exists", kind="consent event", key=event.id)
+    if not conn.execute("SELECT 1 FROM contacts WHERE id = ?", (event.contact_id,)).fetchone():
+        raise NotFoundError(kind="contact", key=event.contact_id)
+    data = json.dumps(to_dict(event), ensure_ascii=False, separators=_SEPARATORS)
+    conn.execute(
+        "INSERT INTO consent_events (id, contact_id, purpose, at_us, data) VALUES (?, ?, ?, ?, ?)",
+        (event.id, event.contact_id, event.purpose, _micros(event.at), data),
+    )
+
+
+def consent_events(
+    conn: sqlite3.Connection, path: str, contact_id: str, purpose: str | None
+) -> list[ConsentEvent]:
+    """A contact's consent events, by time, then as appended."""
+    sql = "SELECT id, data FROM consent_events WHERE contact_id = ?"
+    params: list[Any] = [contact_id]
+    if purpose is not None:
+        sql += " AND purpose = ?"
+        params.append(purpose)
+    rows = conn.execute(sql + " ORDER BY at_us, seq", params).fetchall()
+    return [load_row(ConsentEvent, path, f"consent event {i}", d) for i, d in rows]
 
 
 def create_bounce_table(conn: sqlite3.Connection) -> None:
@@ -370,7 +412,10 @@ __all__ = [
     "add_bounce",
     "add_decision",
     "add_merge",
+    "append_consent",
+    "consent_events",
     "create_bounce_table",
+    "create_consent_table",
     "create_decision_table",
     "create_merge_table",
     "decisions",

@@ -181,6 +181,13 @@ def _v7_dedup_decisions(conn: sqlite3.Connection) -> None:
     create_decision_table(conn)
 
 
+def _v8_consent_ledger(conn: sqlite3.Connection) -> None:
+    """Version 8: the consent ledger (see :mod:`crmkit_sqlite.cockpit`)."""
+    from crmkit_sqlite.cockpit import create_consent_table
+
+    create_consent_table(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -193,6 +200,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v5_bounces,
     _v6_merges,
     _v7_dedup_decisions,
+    _v8_consent_ledger,
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -40,6 +40,7 @@ from crmkit import search as search_rules
 from crmkit.audit import AuditRecord
 from crmkit.auth import RowScope
 from crmkit.bounce import Bounce
+from crmkit.consent import ConsentEvent
 from crmkit.correspondence import CorrespondenceEntry, EntryRevision, TimelineQuery
 from crmkit.errors import (
     ConflictError,
@@ -744,6 +745,13 @@ class SQLiteStore:
             deleted = 0
             if isinstance(contact_id, str) and entries.has_entries(self._conn, contact_id):
                 raise ConflictError(code="store.contact_has_correspondence", key=contact_id)
+            if (
+                isinstance(contact_id, str)
+                and self._conn.execute(
+                    "SELECT 1 FROM consent_events WHERE contact_id = ? LIMIT 1", (contact_id,)
+                ).fetchone()
+            ):
+                raise ConflictError(code="store.contact_has_consents", key=contact_id)
             if isinstance(contact_id, str):
                 deleted = self._conn.execute(
                     "DELETE FROM contacts WHERE id = ?", (contact_id,)
@@ -1282,6 +1290,18 @@ class SQLiteStore:
         """See :meth:`crmkit.store.Store.dedup_decisions`."""
         with self._lock:
             return cockpit.decisions(self._conn, self.path)
+
+    @_public
+    def append_consent_event(self, event: ConsentEvent) -> None:
+        """See :meth:`crmkit.store.Store.append_consent_event`."""
+        with self._write():
+            cockpit.append_consent(self._conn, event)
+
+    @_public
+    def consent_events(self, contact_id: str, *, purpose: str | None = None) -> list[ConsentEvent]:
+        """See :meth:`crmkit.store.Store.consent_events`."""
+        with self._lock:
+            return cockpit.consent_events(self._conn, self.path, contact_id, purpose)
 
     # -- audit ----------------------------------------------------------------------------------
     @_public
