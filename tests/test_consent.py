@@ -234,3 +234,85 @@ def test_who_may_read_and_write_consents(crm: crmkit.CRM) -> None:
         rita.consents.state(max_, "newsletter")
     officer = crm.as_actor(Actor(id="dsb", roles={"privacy_officer"}))
     assert officer.consents.evidence(max_, "newsletter")["status"] == "granted"
+
+
+# -- the clarification process, with fixed dates ---------------------------------------------------
+class Outbox:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[tuple[str, str, bool]] = []
+        self.fail = fail
+
+    @crmkit.hookimpl
+    def crmkit_register_consent_providers(self, register: Callable[[str, Any], None]) -> None:
+        register("outbox", self)
+
+    def send(self, crm: crmkit.CRM, contact: crmkit.Contact, event: ConsentEvent,
+             reminder: bool) -> None:  # fmt: skip
+        if self.fail:
+            raise OSError("SMTP down")
+        self.sent.append((contact.id, event.kind, reminder))
+
+
+@pytest.mark.parametrize("answer", ["granted", "declined", None])
+def test_every_case_ends_in_a_clear_state(clock: Clock, answer: str | None) -> None:
+    outbox = Outbox()
+    crm = crmkit.open("memory://", plugins=[outbox], clock=clock)  # 2026-11-23
+    erika = crm.contacts.add(Person(first_name="Erika", last_name="Muster",
+                                    emails=["erika@muster.de"]))  # fmt: skip
+    [request] = crm.consents.request(erika, "events", provider="outbox", text="Dürfen wir …?",
+                                     text_version="v1")  # fmt: skip
+    case = crm.consents.case(erika, "events")
+    assert case is not None and (case.stage, case.next_action) == ("open", "remind")
+    assert case.due == dt.date(2026, 12, 7)
+    assert crm.consents.run_schedule(dt.date(2026, 12, 6), provider="outbox") == []
+    [first] = crm.consents.run_schedule(dt.date(2026, 12, 7), provider="outbox")
+    assert first.kind == "reminded" and crm.consents.run_schedule(dt.date(2026, 12, 7)) == []
+    assert crm.consents.case(erika, "events").due == dt.date(2026, 12, 21)  # type: ignore[union-attr]
+    work = crm.worklist(dt.date(2026, 12, 22)).of_kind("consent.")
+    assert [(i.kind, i.due) for i in work] == [("consent.case_open", dt.date(2026, 12, 21))]
+    if answer is not None:
+        crm.consents.record_answer(
+            erika, "events", answer, request_id=request.request_id, channel="survey",
+            source="https://umfrage.example/abc",
+        )  # fmt: skip
+        assert crm.consents.case(erika, "events").stage == answer  # type: ignore[union-attr]
+        assert crm.consents.run_schedule(dt.date(2027, 2, 1)) == []
+        assert crm.worklist(dt.date(2027, 2, 1)).of_kind("consent.") == []
+        return
+    crm.consents.run_schedule(dt.date(2026, 12, 21), provider="outbox")
+    [closed] = crm.consents.run_schedule(dt.date(2027, 1, 4))
+    assert closed.kind == "no_response"
+    assert outbox.sent == [(erika.id, "requested", False), (erika.id, "reminded", True),
+                           (erika.id, "reminded", True)]  # fmt: skip
+    [item] = crm.worklist(dt.date(2027, 1, 5)).of_kind("consent.")
+    assert item.kind == "consent.decision_needed" and "nicht geantwortet" in item.reason("de")
+    with pytest.raises(ValidationError):
+        crm.consents.decide(erika, "events", "forget_it")
+    crm.consents.decide(erika, "events", "clean_up")
+    assert crm.consents.case(erika, "events").decision == "clean_up"  # type: ignore[union-attr]
+    assert crm.worklist(dt.date(2027, 1, 5)).of_kind("consent.") == []
+    assert not crm.consents.may_contact(erika, "events", "email").allowed
+
+
+def test_a_failing_provider_stores_nothing(clock: Clock) -> None:
+    crm = crmkit.open("memory://", plugins=[Outbox(fail=True)], clock=clock)
+    erika = crm.contacts.add(Person(last_name="Muster", emails=["erika@muster.de"]))
+    with pytest.raises(crmkit.PluginError):
+        crm.consents.request(erika, "events", provider="outbox")
+    assert crm.consents.events(erika) == []
+    with pytest.raises(ValidationError) as info:
+        crm.consents.request(erika, "events", provider="unknown")
+    assert info.value.findings[0].field == "provider"
+
+
+def test_the_schedule_is_policy_data() -> None:
+    from crmkit.consent import ClarificationPolicy, case
+
+    policy = ClarificationPolicy(remind_after_days=[7], close_after_days=21)
+    events = [ev("requested", "2026-11-02", purpose="events")]
+    found = case(events, "events", policy)
+    assert found is not None and found.due == dt.date(2026, 11, 9)
+    with pytest.raises(ValidationError):
+        ClarificationPolicy(remind_after_days=[28, 14])
+    with pytest.raises(ValidationError):
+        ClarificationPolicy(remind_after_days=[14], close_after_days=10)

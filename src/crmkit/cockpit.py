@@ -345,6 +345,27 @@ def sample_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
                        source="sample", month=request.today.strftime("%Y-%m"))  # fmt: skip
 
 
+def consent_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
+    """Open consent requests with their next deadline; cases without answer to decide."""
+    if not crm.allowed("read", "consent"):
+        return
+    for found in crm.consents.cases():
+        if found.stage not in ("open", "no_response"):
+            continue
+        summary = _summary_of(crm, found.contact_id)
+        if summary is None:
+            continue
+        if found.stage == "open":
+            yield item_for(summary, "consent.case_open", "info", due=found.due,
+                           action="action.consent_step", source="consent",
+                           purpose=found.purpose, step=found.next_action or "")  # fmt: skip
+        else:
+            due = found.ended_at.date() if found.ended_at else request.today
+            yield item_for(summary, "consent.decision_needed", "warning", due=due,
+                           action="action.consent_decide", source="consent",
+                           purpose=found.purpose)  # fmt: skip
+
+
 #: The built-in sources, registered through ``crmkit_register_worklist_sources``.
 BUILTIN_SOURCES: dict[str, WorklistSource] = {
     "leads": lead_items,
@@ -354,6 +375,7 @@ BUILTIN_SOURCES: dict[str, WorklistSource] = {
     "bounces": bounce_items,
     "follow_ups": follow_up_items,
     "sample": sample_items,
+    "consent": consent_items,
 }
 
 

@@ -49,11 +49,15 @@ EVENT_KINDS: Final[tuple[str, ...]] = (
     "objected",
     "sale_notice",
     "used",
+    "no_response",
+    "decided",
 )
 #: Kinds that set the state of a consent (the others are context).
 STATE_KINDS: Final[frozenset[str]] = frozenset(
-    {"requested", "granted", "declined", "withdrawn", "expired"}
+    {"requested", "granted", "declined", "withdrawn", "expired", "no_response"}
 )
+#: What may be decided about a case that ended without response.
+NO_RESPONSE_DECISIONS: Final[tuple[str, ...]] = ("follow_up_again", "restart_later", "clean_up")
 CHANNELS: Final[tuple[str, ...]] = ("email", "phone", "letter", "sms", "fax")
 #: Unused marketing consent older than this is not used silently (courts: 1.5–4 years).
 DEFAULT_STALE_AFTER: Final = dt.timedelta(days=730)
@@ -238,6 +242,99 @@ def state(
     )
 
 
+def _days(value: object) -> tuple[int, ...]:
+    items = _convert.sequence("remind_after_days", value)
+    days = tuple(
+        _convert.non_negative_int(f"remind_after_days.{i}", d) for i, d in enumerate(items)
+    )
+    if list(days) != sorted(set(days)):
+        raise ValidationError.single(
+            "remind_after_days", "value.invalid", value=value, reason="not increasing"
+        )
+    return days
+
+
+def _close_after(value: object) -> int:
+    return _convert.non_negative_int("close_after_days", value)
+
+
+@attrs.frozen(kw_only=True)
+class ClarificationPolicy:
+    """The reminder schedule of a consent request, in days after the request.
+
+    Defaults: reminders after 14 and 28 days, closed as "no response" after
+    42.  ``stale_after`` is how long a granted consent may go unused before
+    it is re-confirmed.
+    """
+
+    remind_after_days: tuple[int, ...] = attrs.field(default=(14, 28), converter=_days)
+    close_after_days: int = attrs.field(default=42, converter=_close_after)
+    stale_after: dt.timedelta = DEFAULT_STALE_AFTER
+
+    def __attrs_post_init__(self) -> None:
+        if self.remind_after_days and self.close_after_days <= self.remind_after_days[-1]:
+            raise ValidationError.single(
+                "close_after_days", "value.invalid", value=self.close_after_days,
+                reason="must come after the last reminder",
+            )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class Case:
+    """A consent request and where it stands.
+
+    ``stage`` is ``open`` (waiting for an answer), ``granted``,
+    ``declined``, ``no_response`` (closed without answer: a decision is
+    needed) or ``decided`` (the decision after no response: ``decision``).
+    ``next_action`` is ``remind`` or ``close`` with its ``due`` day while open.
+    """
+
+    contact_id: str
+    purpose: str
+    request_id: str | None
+    requested_at: dt.datetime
+    stage: str
+    reminders: int = 0
+    due: dt.date | None = None
+    next_action: str | None = None
+    decision: str | None = None
+    ended_at: dt.datetime | None = None
+
+
+def case(
+    events: Iterable[ConsentEvent], purpose: str, policy: ClarificationPolicy | None = None
+) -> Case | None:
+    """The latest consent request for *purpose* in *events* and where it stands (or ``None``)."""
+    policy = policy or ClarificationPolicy()
+    ordered = [e for e in _order(events) if e.purpose == purpose]
+    start = next((i for i in range(len(ordered) - 1, -1, -1)
+                  if ordered[i].kind == "requested"), None)  # fmt: skip
+    if start is None:
+        return None
+    request = ordered[start]
+    stage, reminders, ended, decision = "open", 0, None, None
+    for e in ordered[start + 1 :]:
+        if e.kind == "reminded":
+            reminders += 1
+        elif e.kind in ("granted", "declined", "no_response") and stage == "open":
+            stage, ended = e.kind, e.at
+        elif e.kind == "decided" and stage == "no_response":
+            stage, decision, ended = "decided", e.note or None, e.at
+        elif e.kind == "withdrawn" and stage == "granted":
+            stage, ended = "declined", e.at
+    due, action = None, None
+    day0 = request.at.date()
+    if stage == "open":
+        pending = policy.remind_after_days[reminders:]
+        if pending:
+            due, action = day0 + dt.timedelta(days=pending[0]), "remind"
+        else:
+            due, action = day0 + dt.timedelta(days=policy.close_after_days), "close"
+    return Case(contact_id=request.contact_id, purpose=purpose, request_id=request.request_id,
+                requested_at=request.at, stage=stage, reminders=reminders, due=due,
+                next_action=action, decision=decision, ended_at=ended)  # fmt: skip
+
+
 def objected(events: Iterable[ConsentEvent]) -> ConsentEvent | None:
     """The Art. 21 objection to direct marketing in *events*, if any (it never lapses)."""
     return next((e for e in _order(events) if e.kind == "objected"), None)
@@ -396,11 +493,15 @@ __all__ = [
     "CHANNELS",
     "DEFAULT_STALE_AFTER",
     "EVENT_KINDS",
+    "NO_RESPONSE_DECISIONS",
     "PURPOSES",
     "STATE_KINDS",
+    "Case",
+    "ClarificationPolicy",
     "ConsentEvent",
     "ConsentState",
     "ContactDecision",
+    "case",
     "contact_point",
     "evidence",
     "evidence_text",

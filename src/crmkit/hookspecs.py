@@ -177,6 +177,22 @@ def crmkit_register_worklist_sources(register: Callable[[str, WorklistSource], N
 
 
 @hookspec
+def crmkit_register_consent_providers(register: Callable[[str, Any], None]) -> None:
+    """Contribute providers that ask people for consent (a survey, a mailing tool).
+
+    :param register: call ``register(name, provider)``; *provider* has a
+        method ``send(crm, contact, event, reminder)`` that delivers the
+        request (or, with ``reminder`` true, a reminder) described by the
+        ``requested`` :class:`crmkit.consent.ConsentEvent` *event*.  Answers
+        come back through ``crm.consents.record_answer``.
+    :returns: ``None``.
+
+    The core owns the schedule and the states (``crm.consents.run_schedule``);
+    a provider only delivers.  A name registered twice is an error.
+    """
+
+
+@hookspec
 def crmkit_register_commands(register: Callable[[Any], None]) -> None:
     """Contribute commands to the ``crmkit`` command line.
 

@@ -803,6 +803,12 @@ class MemoryStore:
         chosen = [e for e in events if purpose is None or e.purpose == purpose]
         return sorted(chosen, key=lambda e: e.at)
 
+    def consent_contacts(self) -> list[str]:
+        """See :meth:`crmkit.store.Store.consent_contacts`."""
+        self._check_open()
+        with self._lock:
+            return [i for i, events in self._consents.items() if events]
+
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:
         """See :meth:`crmkit.store.Store.append_audit`."""

@@ -342,6 +342,27 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "nein: Werbeanrufe bei Unternehmen brauchen mindestens eine mutmaßliche "
         "Einwilligung, und keine ist dokumentiert (§7 Abs. 2 Nr. 1 UWG)",
     ),
+    "consent.no_open_decision": (
+        "there is no consent case for {purpose} waiting for a decision",
+        "es gibt keinen Einwilligungsfall für {purpose}, der auf eine Entscheidung wartet",
+    ),
+    "consent.case_open": (
+        "consent request for {purpose} to {name}: next step {step} due",
+        "Einwilligungsanfrage ({purpose}) an {name}: nächster Schritt {step} fällig",
+    ),
+    "consent.decision_needed": (
+        "{name} did not answer the consent request for {purpose}: decide how to go on",
+        "{name} hat auf die Einwilligungsanfrage ({purpose}) nicht geantwortet: "
+        "Vorgehen entscheiden",
+    ),
+    "action.consent_step": (
+        "send the reminder or close the case (crm.consents.run_schedule)",
+        "Erinnerung senden oder Fall schließen (crm.consents.run_schedule)",
+    ),
+    "action.consent_decide": (
+        "follow up again, restart later, or hand over to clean-up",
+        "erneut nachfassen, später neu starten oder an die Bereinigung übergeben",
+    ),
     "consent.evidence.title": (
         "Consent evidence: contact {contact}, purpose {purpose}, state {status}",
         "Einwilligungsnachweis: Kontakt {contact}, Zweck {purpose}, Stand {status}",

@@ -173,6 +173,19 @@ class Hooks:
             self._call(impl, register=register)
         return sources
 
+    def consent_providers(self) -> dict[str, Any]:
+        """Consent-request providers by name; a duplicate name is an error."""
+        providers: dict[str, Any] = {}
+        for impl in reversed(self.pm.hook.crmkit_register_consent_providers.get_hookimpls()):
+
+            def register(name: str, provider: Any, _plugin: str = impl.plugin_name) -> None:
+                if name in providers:
+                    raise PluginError(plugin=_plugin, detail=f"consent provider {name!r} exists")
+                providers[name] = provider
+
+            self._call(impl, register=register)
+        return providers
+
     def commands(self) -> list[Any]:
         """CLI commands contributed by plugins."""
         commands: list[Any] = []

@@ -408,6 +408,10 @@ class Store(Protocol):
         """A contact's consent events (of one purpose, if given), by ``at``, then as appended."""
         ...
 
+    def consent_contacts(self) -> list[str]:
+        """The ids of every contact with at least one consent event."""
+        ...
+
     def append_audit(self, record: AuditRecord) -> None:
         """Append a record to the audit log (inside the current transaction, if any)."""
         ...

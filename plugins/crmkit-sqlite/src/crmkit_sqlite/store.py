@@ -1303,6 +1303,13 @@ class SQLiteStore:
         with self._lock:
             return cockpit.consent_events(self._conn, self.path, contact_id, purpose)
 
+    @_public
+    def consent_contacts(self) -> list[str]:
+        """See :meth:`crmkit.store.Store.consent_contacts`."""
+        with self._lock:
+            rows = self._conn.execute("SELECT DISTINCT contact_id FROM consent_events").fetchall()
+        return [r[0] for r in rows]
+
     # -- audit ----------------------------------------------------------------------------------
     @_public
     def append_audit(self, record: AuditRecord) -> None:
