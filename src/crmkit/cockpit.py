@@ -366,6 +366,29 @@ def consent_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
                            purpose=found.purpose)  # fmt: skip
 
 
+def privacy_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
+    """Open data-subject requests: due within a week (warning) or overdue (error)."""
+    if not crm.allowed("read", "privacy_request"):
+        return
+    for req in crm.store.iter_privacy_requests(status="open"):
+        summary = _summary_of(crm, req.contact_id) if req.contact_id else None
+        days_left = (req.due - request.today).days
+        severity: Severity = "error" if days_left < 0 else "warning" if days_left <= 7 else "info"
+        yield WorkItem(
+            kind="privacy.request_due",
+            severity=severity,
+            due=req.due,
+            contact_id=summary.id if summary else None,
+            contact_number=summary.number if summary else "",
+            contact_name=summary.name if summary else req.requester,
+            params={"article": req.article, "request": req.kind,
+                    "received": req.received.isoformat(), "due": req.due.isoformat()},
+            action="action.answer_request",
+            source="privacy",
+            ref=req.id,
+        )  # fmt: skip
+
+
 #: The built-in sources, registered through ``crmkit_register_worklist_sources``.
 BUILTIN_SOURCES: dict[str, WorklistSource] = {
     "leads": lead_items,
@@ -376,6 +399,7 @@ BUILTIN_SOURCES: dict[str, WorklistSource] = {
     "follow_ups": follow_up_items,
     "sample": sample_items,
     "consent": consent_items,
+    "privacy": privacy_items,
 }
 
 

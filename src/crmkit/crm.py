@@ -55,6 +55,7 @@ from crmkit.merge_api import merge as merge_contacts
 from crmkit.merge_api import unmerge as unmerge_contacts
 from crmkit.model import Affiliation, Company, Contact, Person, link
 from crmkit.plugins import Hooks, PluginManager, make_plugin_manager
+from crmkit.privacy_api import Privacy
 from crmkit.rules import RulePolicy
 from crmkit.search import PhoneMatch
 from crmkit.serialize import to_dict
@@ -224,6 +225,7 @@ class CRM:
         self.leads = Leads(self)
         self.bounces = Bounces(self)
         self.consents = Consents(self)
+        self.privacy = Privacy(self)
 
     # -- identity and permissions ----------------------------------------------
     @property

@@ -37,6 +37,7 @@ from crmkit.correspondence import (
 from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
+from crmkit.privacy import PrivacyRequest
 from crmkit.store import (
     check_contact_update,
     check_entry_revision,
@@ -117,6 +118,7 @@ class MemoryStore:
         self._decisions: list[DedupDecision] = []
         self._consents: dict[str, list[ConsentEvent]] = {}
         self._consent_ids: set[str] = set()
+        self._privacy: dict[str, PrivacyRequest] = {}
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -808,6 +810,51 @@ class MemoryStore:
         self._check_open()
         with self._lock:
             return [i for i, events in self._consents.items() if events]
+
+    # -- data-subject requests --------------------------------------------------------
+    def add_privacy_request(self, request: PrivacyRequest) -> PrivacyRequest:
+        """See :meth:`crmkit.store.Store.add_privacy_request`."""
+        with self.transaction():
+            if request.id in self._privacy:
+                raise ConflictError(code="exists", kind="privacy request", key=request.id)
+            stored = attrs.evolve(request, version=1)
+            self._privacy[stored.id] = stored
+            self._record(lambda: self._forget_privacy(stored.id))
+            return stored
+
+    def _forget_privacy(self, request_id: str) -> None:
+        del self._privacy[request_id]
+
+    def update_privacy_request(self, request: PrivacyRequest) -> PrivacyRequest:
+        """See :meth:`crmkit.store.Store.update_privacy_request`."""
+        with self.transaction():
+            current = self.get_privacy_request(request.id)
+            check_version("privacy request", request.id, request.version, current.version)
+            stored = attrs.evolve(request, version=current.version + 1)
+            self._privacy[stored.id] = stored
+
+            def undo() -> None:
+                self._privacy[current.id] = current
+
+            self._record(undo)
+            return stored
+
+    def get_privacy_request(self, request_id: str) -> PrivacyRequest:
+        """See :meth:`crmkit.store.Store.get_privacy_request`."""
+        self._check_open()
+        with self._lock:
+            found = self._privacy.get(request_id) if isinstance(request_id, str) else None
+        if found is None:
+            raise NotFoundError(kind="privacy request", key=request_id)
+        return found
+
+    def iter_privacy_requests(self, *, status: str | None = None) -> list[PrivacyRequest]:
+        """See :meth:`crmkit.store.Store.iter_privacy_requests`."""
+        self._check_open()
+        with self._lock:
+            items = list(self._privacy.values())
+        chosen = [r for r in items if status is None or r.status == status]
+        return sorted(chosen, key=lambda r: r.received)
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

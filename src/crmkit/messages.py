@@ -363,6 +363,34 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "follow up again, restart later, or hand over to clean-up",
         "erneut nachfassen, später neu starten oder an die Bereinigung übergeben",
     ),
+    "privacy.extension_too_long": (
+        "a deadline may be extended by at most two further months, not {months}",
+        "eine Frist lässt sich um höchstens zwei weitere Monate verlängern, nicht {months}",
+    ),
+    "privacy.extension_late": (
+        "an extension must be announced within the first month (by {due})",
+        "eine Verlängerung muss innerhalb des ersten Monats angekündigt werden (bis {due})",
+    ),
+    "privacy.reason_required": (
+        "a reason is required",
+        "eine Begründung ist erforderlich",
+    ),
+    "privacy.closed": (
+        "request {key!r} is closed already",
+        "Anfrage {key!r} ist bereits abgeschlossen",
+    ),
+    "privacy.identity_unverified": (
+        "the requester's identity is not verified yet",
+        "die Identität der anfragenden Person ist noch nicht geprüft",
+    ),
+    "privacy.request_due": (
+        "{article} request ({request}) of {name} received {received}, due {due}",
+        "Anfrage nach {article} ({request}) von {name}, eingegangen {received}, fällig {due}",
+    ),
+    "action.answer_request": (
+        "check the identity, answer or refuse with reasons, or extend with reasons",
+        "Identität prüfen, beantworten oder begründet ablehnen, oder begründet verlängern",
+    ),
     "consent.evidence.title": (
         "Consent evidence: contact {contact}, purpose {purpose}, state {status}",
         "Einwilligungsnachweis: Kontakt {contact}, Zweck {purpose}, Stand {status}",
@@ -796,6 +824,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "merge": ("merge", "Zusammenführung"),
     "bounce": ("bounce", "Unzustellbarkeit"),
     "consent event": ("consent event", "Einwilligungsereignis"),
+    "privacy request": ("privacy request", "Datenschutzanfrage"),
     "person": ("person", "Person"),
     "company": ("company", "Unternehmen"),
 }

@@ -28,6 +28,7 @@ from crmkit.errors import ConflictError, ValidationError
 from crmkit.ids import AffiliationId, ContactId
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
+from crmkit.privacy import PrivacyRequest
 from crmkit.search import Query
 from crmkit.serialize import to_dict
 from crmkit.summary import ContactSummary, SummaryFilter
@@ -410,6 +411,22 @@ class Store(Protocol):
 
     def consent_contacts(self) -> list[str]:
         """The ids of every contact with at least one consent event."""
+        ...
+
+    def add_privacy_request(self, request: PrivacyRequest) -> PrivacyRequest:
+        """Store a new data-subject request (version 1; a repeated id is a conflict)."""
+        ...
+
+    def update_privacy_request(self, request: PrivacyRequest) -> PrivacyRequest:
+        """Replace a stored request, checking ``version`` like :meth:`update_contact`."""
+        ...
+
+    def get_privacy_request(self, request_id: str) -> PrivacyRequest:
+        """The request with this id; :class:`~crmkit.NotFoundError` if there is none."""
+        ...
+
+    def iter_privacy_requests(self, *, status: str | None = None) -> list[PrivacyRequest]:
+        """Requests (of one status, if given), by received day, then as added."""
         ...
 
     def append_audit(self, record: AuditRecord) -> None:

@@ -20,6 +20,7 @@ from crmkit.bounce import Bounce
 from crmkit.consent import ConsentEvent
 from crmkit.errors import ConflictError, NotFoundError
 from crmkit.merge import DedupDecision, MergeRecord
+from crmkit.privacy import PrivacyRequest
 from crmkit.serialize import to_dict
 from crmkit.store import check_version
 from crmkit.summary import (
@@ -172,6 +173,81 @@ def consent_events(
         params.append(purpose)
     rows = conn.execute(sql + " ORDER BY at_us, seq", params).fetchall()
     return [load_row(ConsentEvent, path, f"consent event {i}", d) for i, d in rows]
+
+
+def create_privacy_table(conn: sqlite3.Connection) -> None:
+    """The DDL of schema version 9: data-subject requests."""
+    conn.execute(
+        """CREATE TABLE privacy_requests (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            received TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX idx_privacy_status ON privacy_requests (status, received)")
+
+
+def _privacy_row(request: PrivacyRequest) -> tuple[Any, ...]:
+    data = json.dumps(to_dict(request), ensure_ascii=False, separators=_SEPARATORS)
+    return (request.status, request.received.isoformat(), request.version, data)
+
+
+def add_privacy_request(conn: sqlite3.Connection, request: PrivacyRequest) -> PrivacyRequest:
+    """Insert a request with version 1."""
+    if conn.execute("SELECT 1 FROM privacy_requests WHERE id = ?", (request.id,)).fetchone():
+        raise ConflictError(code="exists", kind="privacy request", key=request.id)
+    from attrs import evolve
+
+    stored = evolve(request, version=1)
+    conn.execute(
+        "INSERT INTO privacy_requests (id, status, received, version, data) VALUES (?, ?, ?, ?, ?)",
+        (stored.id, *_privacy_row(stored)),
+    )
+    return stored
+
+
+def get_privacy_request(conn: sqlite3.Connection, path: str, request_id: str) -> PrivacyRequest:
+    """The request with this id."""
+    row = None
+    if isinstance(request_id, str):
+        row = conn.execute(
+            "SELECT data FROM privacy_requests WHERE id = ?", (request_id,)
+        ).fetchone()
+    if row is None:
+        raise NotFoundError(kind="privacy request", key=request_id)
+    return load_row(PrivacyRequest, path, f"privacy request {request_id}", row[0])
+
+
+def update_privacy_request(
+    conn: sqlite3.Connection, path: str, request: PrivacyRequest
+) -> PrivacyRequest:
+    """Replace a request, checking its version."""
+    current = get_privacy_request(conn, path, request.id)
+    check_version("privacy request", request.id, request.version, current.version)
+    from attrs import evolve
+
+    stored = evolve(request, version=current.version + 1)
+    conn.execute(
+        "UPDATE privacy_requests SET status = ?, received = ?, version = ?, data = ? WHERE id = ?",
+        (*_privacy_row(stored), stored.id),
+    )
+    return stored
+
+
+def privacy_requests(
+    conn: sqlite3.Connection, path: str, status: str | None
+) -> list[PrivacyRequest]:
+    """Requests by received day, then as added."""
+    sql = "SELECT id, data FROM privacy_requests"
+    params: list[Any] = []
+    if status is not None:
+        sql += " WHERE status = ?"
+        params.append(status)
+    rows = conn.execute(sql + " ORDER BY received, seq", params).fetchall()
+    return [load_row(PrivacyRequest, path, f"privacy request {i}", d) for i, d in rows]
 
 
 def create_bounce_table(conn: sqlite3.Connection) -> None:
@@ -412,19 +488,24 @@ __all__ = [
     "add_bounce",
     "add_decision",
     "add_merge",
+    "add_privacy_request",
     "append_consent",
     "consent_events",
     "create_bounce_table",
     "create_consent_table",
     "create_decision_table",
     "create_merge_table",
+    "create_privacy_table",
     "decisions",
     "filter_sql",
     "get_bounce",
     "get_merge",
+    "get_privacy_request",
     "iter_bounces",
     "merges_of",
+    "privacy_requests",
     "summaries",
     "update_bounce",
     "update_merge",
+    "update_privacy_request",
 ]

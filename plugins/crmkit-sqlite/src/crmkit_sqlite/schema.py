@@ -188,6 +188,13 @@ def _v8_consent_ledger(conn: sqlite3.Connection) -> None:
     create_consent_table(conn)
 
 
+def _v9_privacy_requests(conn: sqlite3.Connection) -> None:
+    """Version 9: data-subject requests (see :mod:`crmkit_sqlite.cockpit`)."""
+    from crmkit_sqlite.cockpit import create_privacy_table
+
+    create_privacy_table(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -201,6 +208,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v6_merges,
     _v7_dedup_decisions,
     _v8_consent_ledger,
+    _v9_privacy_requests,
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

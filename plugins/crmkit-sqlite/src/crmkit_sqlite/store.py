@@ -51,6 +51,7 @@ from crmkit.errors import (
 )
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Contact
+from crmkit.privacy import PrivacyRequest
 from crmkit.serialize import from_dict, to_dict
 from crmkit.store import (
     PreparedContact,
@@ -1309,6 +1310,30 @@ class SQLiteStore:
         with self._lock:
             rows = self._conn.execute("SELECT DISTINCT contact_id FROM consent_events").fetchall()
         return [r[0] for r in rows]
+
+    @_public
+    def add_privacy_request(self, request: PrivacyRequest) -> PrivacyRequest:
+        """See :meth:`crmkit.store.Store.add_privacy_request`."""
+        with self._write():
+            return cockpit.add_privacy_request(self._conn, request)
+
+    @_public
+    def update_privacy_request(self, request: PrivacyRequest) -> PrivacyRequest:
+        """See :meth:`crmkit.store.Store.update_privacy_request`."""
+        with self._write():
+            return cockpit.update_privacy_request(self._conn, self.path, request)
+
+    @_public
+    def get_privacy_request(self, request_id: str) -> PrivacyRequest:
+        """See :meth:`crmkit.store.Store.get_privacy_request`."""
+        with self._lock:
+            return cockpit.get_privacy_request(self._conn, self.path, request_id)
+
+    @_public
+    def iter_privacy_requests(self, *, status: str | None = None) -> list[PrivacyRequest]:
+        """See :meth:`crmkit.store.Store.iter_privacy_requests`."""
+        with self._lock:
+            return cockpit.privacy_requests(self._conn, self.path, status)
 
     # -- audit ----------------------------------------------------------------------------------
     @_public
