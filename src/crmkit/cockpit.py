@@ -389,6 +389,21 @@ def privacy_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
         )  # fmt: skip
 
 
+def hold_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
+    """Active legal holds, due at their end (or open-ended)."""
+    if not crm.allowed("read", "privacy_request"):
+        return
+    for hold in crm.store.legal_holds():
+        if not hold.active(request.today):
+            continue
+        summary = _summary_of(crm, hold.contact_id)
+        if summary is None:
+            continue
+        yield item_for(summary, "privacy.hold", "info", due=hold.until,
+                       action="action.review_hold", source="privacy", ref=hold.id,
+                       reason=hold.reason)  # fmt: skip
+
+
 #: The built-in sources, registered through ``crmkit_register_worklist_sources``.
 BUILTIN_SOURCES: dict[str, WorklistSource] = {
     "leads": lead_items,
@@ -400,6 +415,7 @@ BUILTIN_SOURCES: dict[str, WorklistSource] = {
     "sample": sample_items,
     "consent": consent_items,
     "privacy": privacy_items,
+    "holds": hold_items,
 }
 
 

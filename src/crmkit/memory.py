@@ -38,6 +38,7 @@ from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationEr
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.privacy import PrivacyRequest
+from crmkit.retention import LegalHold
 from crmkit.store import (
     check_contact_update,
     check_entry_revision,
@@ -119,6 +120,7 @@ class MemoryStore:
         self._consents: dict[str, list[ConsentEvent]] = {}
         self._consent_ids: set[str] = set()
         self._privacy: dict[str, PrivacyRequest] = {}
+        self._holds: dict[str, LegalHold] = {}
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -855,6 +857,29 @@ class MemoryStore:
             items = list(self._privacy.values())
         chosen = [r for r in items if status is None or r.status == status]
         return sorted(chosen, key=lambda r: r.received)
+
+    def put_legal_hold(self, hold: LegalHold) -> None:
+        """See :meth:`crmkit.store.Store.put_legal_hold`."""
+        with self.transaction():
+            if hold.contact_id not in self._contacts:
+                raise NotFoundError(kind="contact", key=hold.contact_id)
+            before = self._holds.get(hold.id)
+            self._holds[hold.id] = hold
+
+            def undo() -> None:
+                if before is None:
+                    del self._holds[hold.id]
+                else:
+                    self._holds[hold.id] = before
+
+            self._record(undo)
+
+    def legal_holds(self, *, contact_id: str | None = None) -> list[LegalHold]:
+        """See :meth:`crmkit.store.Store.legal_holds`."""
+        self._check_open()
+        with self._lock:
+            items = list(self._holds.values())
+        return [h for h in items if contact_id is None or h.contact_id == contact_id]
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

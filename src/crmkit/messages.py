@@ -391,6 +391,18 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "check the identity, answer or refuse with reasons, or extend with reasons",
         "Identität prüfen, beantworten oder begründet ablehnen, oder begründet verlängern",
     ),
+    "retention.unknown_category": (
+        "{value!r} is not a retention category; known: {choices}",
+        "{value!r} ist keine Aufbewahrungskategorie; bekannt: {choices}",
+    ),
+    "privacy.hold": (
+        "legal hold on {name}: {reason}",
+        "Aufbewahrungssperre für {name}: {reason}",
+    ),
+    "action.review_hold": (
+        "check whether the hold still applies; lift it when it ends",
+        "prüfen, ob die Sperre noch gilt; nach Ende aufheben",
+    ),
     "consent.evidence.title": (
         "Consent evidence: contact {contact}, purpose {purpose}, state {status}",
         "Einwilligungsnachweis: Kontakt {contact}, Zweck {purpose}, Stand {status}",

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from crmkit._guard import guarded
+from crmkit.correspondence import timeline_query
 from crmkit.model import Contact
 from crmkit.privacy import PrivacyRequest, close, extend
+from crmkit.retention import GERMAN_DEFAULTS, LegalHold, RetentionPolicy, RetentionVerdict, verdict
 
 if TYPE_CHECKING:  # pragma: no cover
     from crmkit.crm import CRM
@@ -31,6 +33,8 @@ class Privacy:
 
     def __init__(self, crm: CRM) -> None:
         self._crm = crm
+        #: Retention policies by category (German defaults; add or override per installation).
+        self.retention_policies: dict[str, RetentionPolicy] = dict(GERMAN_DEFAULTS)
 
     def _store(self, before: PrivacyRequest | None, after: PrivacyRequest) -> PrivacyRequest:
         crm = self._crm
@@ -113,6 +117,66 @@ class Privacy:
         """The requests (open ones by default; ``None`` for all), soonest due first."""
         found = self._crm.store.iter_privacy_requests(status=status)
         return sorted(found, key=lambda r: (r.due, r.received))
+
+    # -- retention and legal holds ----------------------------------------------------
+    @guarded("update", "privacy_request")
+    def place_hold(
+        self, contact: Contact | str, reason: str, *, until: dt.date | str | None = None
+    ) -> LegalHold:
+        """Block the contact's erasure (a tax assessment, a lawsuit, an audit) until lifted."""
+        crm = self._crm
+        target = crm._load(contact)
+        hold = LegalHold(contact_id=target.id, reason=reason, placed_on=crm.today(), until=until)
+        with crm.transaction():
+            crm.store.put_legal_hold(hold)
+            crm._record("create", "legal_hold", target.id, None, hold, reason=reason)
+        return hold
+
+    @guarded("update", "privacy_request")
+    def lift_hold(self, hold: LegalHold) -> LegalHold:
+        """Lift a legal hold today."""
+        crm = self._crm
+        lifted = attrs.evolve(hold, lifted_on=crm.today())
+        with crm.transaction():
+            crm.store.put_legal_hold(lifted)
+            crm._record("update", "legal_hold", hold.contact_id, hold, lifted)
+        return lifted
+
+    @guarded("read", "privacy_request")
+    def holds(self, contact: Contact | str | None = None) -> list[LegalHold]:
+        """Legal holds (of one contact, if given), oldest first."""
+        crm = self._crm
+        contact_id = crm._load(contact).id if contact is not None else None
+        return crm.store.legal_holds(contact_id=contact_id)
+
+    @guarded("read", "privacy_request")
+    def retention(self, contact: Contact | str, today: dt.date | None = None) -> RetentionVerdict:
+        """Erase now, or keep until when and why: :func:`crmkit.retention.verdict`."""
+        crm = self._crm
+        target = crm._load(contact, follow=False)
+        return verdict(
+            target.id,
+            today or crm.today(),
+            entries=crm.store.timeline(timeline_query([target.id])),
+            consents=crm.store.consent_events(target.id),
+            holds=crm.store.legal_holds(contact_id=target.id),
+            policies=self.retention_policies,
+        )
+
+    @guarded("read", "privacy_request")
+    def erasure_plan(self, today: dt.date | None = None) -> list[RetentionVerdict]:
+        """A dry run over the archived contacts: who could be erased now, who is held, why.
+
+        Active contacts are not candidates for erasure: archive them first
+        (or record an erasure request).
+        """
+        crm = self._crm
+        day = today or crm.today()
+        out: list[RetentionVerdict] = []
+        for contact in crm.store.iter_contacts(include_archived=True):
+            if contact.archived_at is not None and contact.merged_into is None:
+                out.append(self.retention(contact, day))
+        return out
 
 
 __all__ = ["Privacy", "RequestRef"]

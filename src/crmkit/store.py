@@ -29,6 +29,7 @@ from crmkit.ids import AffiliationId, ContactId
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.privacy import PrivacyRequest
+from crmkit.retention import LegalHold
 from crmkit.search import Query
 from crmkit.serialize import to_dict
 from crmkit.summary import ContactSummary, SummaryFilter
@@ -427,6 +428,14 @@ class Store(Protocol):
 
     def iter_privacy_requests(self, *, status: str | None = None) -> list[PrivacyRequest]:
         """Requests (of one status, if given), by received day, then as added."""
+        ...
+
+    def put_legal_hold(self, hold: LegalHold) -> None:
+        """Store a legal hold, or replace the one with its id (to lift it)."""
+        ...
+
+    def legal_holds(self, *, contact_id: str | None = None) -> list[LegalHold]:
+        """Legal holds (of one contact, if given), oldest first."""
         ...
 
     def append_audit(self, record: AuditRecord) -> None:

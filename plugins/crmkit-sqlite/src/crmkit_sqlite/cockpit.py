@@ -21,6 +21,7 @@ from crmkit.consent import ConsentEvent
 from crmkit.errors import ConflictError, NotFoundError
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.privacy import PrivacyRequest
+from crmkit.retention import LegalHold
 from crmkit.serialize import to_dict
 from crmkit.store import check_version
 from crmkit.summary import (
@@ -248,6 +249,42 @@ def privacy_requests(
         params.append(status)
     rows = conn.execute(sql + " ORDER BY received, seq", params).fetchall()
     return [load_row(PrivacyRequest, path, f"privacy request {i}", d) for i, d in rows]
+
+
+def create_hold_table(conn: sqlite3.Connection) -> None:
+    """The DDL of schema version 10: legal holds."""
+    conn.execute(
+        """CREATE TABLE legal_holds (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            contact_id TEXT NOT NULL REFERENCES contacts (id),
+            data TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX idx_legal_holds_contact ON legal_holds (contact_id)")
+
+
+def put_legal_hold(conn: sqlite3.Connection, hold: LegalHold) -> None:
+    """Insert or replace a legal hold."""
+    if not conn.execute("SELECT 1 FROM contacts WHERE id = ?", (hold.contact_id,)).fetchone():
+        raise NotFoundError(kind="contact", key=hold.contact_id)
+    data = json.dumps(to_dict(hold), ensure_ascii=False, separators=_SEPARATORS)
+    conn.execute(
+        "INSERT INTO legal_holds (id, contact_id, data) VALUES (?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, data = excluded.data",
+        (hold.id, hold.contact_id, data),
+    )
+
+
+def legal_holds(conn: sqlite3.Connection, path: str, contact_id: str | None) -> list[LegalHold]:
+    """Legal holds, oldest first."""
+    sql = "SELECT id, data FROM legal_holds"
+    params: list[Any] = []
+    if contact_id is not None:
+        sql += " WHERE contact_id = ?"
+        params.append(contact_id)
+    rows = conn.execute(sql + " ORDER BY seq", params).fetchall()
+    return [load_row(LegalHold, path, f"legal hold {i}", d) for i, d in rows]
 
 
 def create_bounce_table(conn: sqlite3.Connection) -> None:
@@ -494,6 +531,7 @@ __all__ = [
     "create_bounce_table",
     "create_consent_table",
     "create_decision_table",
+    "create_hold_table",
     "create_merge_table",
     "create_privacy_table",
     "decisions",
@@ -502,8 +540,10 @@ __all__ = [
     "get_merge",
     "get_privacy_request",
     "iter_bounces",
+    "legal_holds",
     "merges_of",
     "privacy_requests",
+    "put_legal_hold",
     "summaries",
     "update_bounce",
     "update_merge",

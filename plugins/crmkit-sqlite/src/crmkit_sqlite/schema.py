@@ -195,6 +195,13 @@ def _v9_privacy_requests(conn: sqlite3.Connection) -> None:
     create_privacy_table(conn)
 
 
+def _v10_legal_holds(conn: sqlite3.Connection) -> None:
+    """Version 10: legal holds (see :mod:`crmkit_sqlite.cockpit`)."""
+    from crmkit_sqlite.cockpit import create_hold_table
+
+    create_hold_table(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -209,6 +216,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v7_dedup_decisions,
     _v8_consent_ledger,
     _v9_privacy_requests,
+    _v10_legal_holds,
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -52,6 +52,7 @@ from crmkit.errors import (
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Contact
 from crmkit.privacy import PrivacyRequest
+from crmkit.retention import LegalHold
 from crmkit.serialize import from_dict, to_dict
 from crmkit.store import (
     PreparedContact,
@@ -1334,6 +1335,18 @@ class SQLiteStore:
         """See :meth:`crmkit.store.Store.iter_privacy_requests`."""
         with self._lock:
             return cockpit.privacy_requests(self._conn, self.path, status)
+
+    @_public
+    def put_legal_hold(self, hold: LegalHold) -> None:
+        """See :meth:`crmkit.store.Store.put_legal_hold`."""
+        with self._write():
+            cockpit.put_legal_hold(self._conn, hold)
+
+    @_public
+    def legal_holds(self, *, contact_id: str | None = None) -> list[LegalHold]:
+        """See :meth:`crmkit.store.Store.legal_holds`."""
+        with self._lock:
+            return cockpit.legal_holds(self._conn, self.path, contact_id)
 
     # -- audit ----------------------------------------------------------------------------------
     @_public
