@@ -341,6 +341,11 @@ def email(text: str, *, check_deliverability: bool = False, field: str = "email"
     With *check_deliverability* the domain is looked up in DNS (the only I/O
     in this module) and ``email.undeliverable`` raised when it takes no mail.
 
+    The common case — a plain ASCII address such as ``max.mustermann@example.com``
+    with no Punycode and no special-use domain — is decided without the
+    library (:func:`_email_fast`), with exactly the result email-validator
+    gives; everything else goes through it.
+
     Raises ``value.type``, ``value.required``, ``value.too_long`` (more than
     254 characters) or ``email.invalid`` (with the validator's ``reason``).
 
@@ -353,6 +358,57 @@ def email(text: str, *, check_deliverability: bool = False, field: str = "email"
     if not value:
         raise ValidationError.single(field, "value.required")
     _check_length(value, field, EMAIL_MAX_LENGTH)
+    if not check_deliverability:
+        fast = _email_fast(value)
+        if fast is not None:
+            return fast
+    return _email_library(value, check_deliverability, field)
+
+
+#: A plain ASCII address: a dot-atom local part (RFC 5322 ``atext``) and a host
+#: name of letter/digit/hyphen labels with at least one dot, ending in a letter.
+_PLAIN_EMAIL_RE: Final = re.compile(
+    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    r"(?:[A-Za-z0-9][A-Za-z0-9-]*)?[A-Za-z])"
+)
+#: email-validator's limits (RFC 5321 local part, RFC 1035 name and label).
+_LOCAL_PART_MAX: Final = 64
+_DOMAIN_MAX: Final = 253
+_LABEL_MAX: Final = 63
+
+
+def _email_fast(value: str) -> str | None:
+    """The normalised form of a plain ASCII address, or ``None`` to ask the library.
+
+    Only *accepts*: whatever it is not sure of (non-ASCII, quotes, display
+    names, ``--`` in the domain — Punycode and RFC 5890 R-LDH labels —,
+    over-long parts, special-use domains) returns ``None``, and
+    :func:`_email_library` decides.  For an address it accepts,
+    email-validator (without DNS) makes these same checks and gives the same
+    ``local@domain``: the domain lower-cased (the UTS 46 mapping of an ASCII
+    host name is lower-casing) and an RFC 2142 role name (``Info``) too.  The
+    tests compare the two on generated input.
+    """
+    match = _PLAIN_EMAIL_RE.fullmatch(value)
+    if match is None:
+        return None
+    local, domain = match.group(1), match.group(2)
+    if len(local) > _LOCAL_PART_MAX or len(domain) > _DOMAIN_MAX or "--" in domain:
+        return None
+    if local.lower() in email_validator.rfc_constants.CASE_INSENSITIVE_MAILBOX_NAMES:
+        local = local.lower()
+    domain = domain.lower()
+    if any(len(label) > _LABEL_MAX for label in domain.split(".")):
+        return None
+    for special in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+        if domain == special or domain.endswith("." + special):
+            return None
+    return f"{local}@{domain}"
+
+
+def _email_library(value: str, check_deliverability: bool, field: str) -> str:
+    """:func:`email` through email-validator, for a stripped, non-blank *value*."""
     try:
         result = email_validator.validate_email(value, check_deliverability=check_deliverability)
     except email_validator.EmailUndeliverableError as exc:
