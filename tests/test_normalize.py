@@ -244,6 +244,117 @@ def test_phone_is_idempotent(raw: str, region: str) -> None:
     assert isinstance(phone_is_assigned(first), bool)
 
 
+# The fast path for German numbers (normalize._phone_fast_de) must give exactly
+# what phonenumbers gives: the same E.164 number and kind, and it only ever
+# accepts; every other answer (and every error) is the library's.
+
+
+def phone_outcome(text: str, region: str = "DE") -> tuple[Any, Any]:
+    """``(fast path, library path)`` for *text*: each ``(e164, kind)``, an error, or None."""
+    cleaned = normalize._clean_phone_text(text)
+    fast = normalize._phone_fast_de(cleaned) if cleaned else None
+    try:
+        library: Any = normalize._phone_library(cleaned, text, region, "phone")
+    except ValidationError as exc:
+        (only,) = exc.findings
+        library = (only.code, only.params.get("reason"))
+    return fast, library
+
+
+def assert_phone_fast_path_agrees(text: str) -> None:
+    """Where the fast path answers, phonenumbers answers the same; so does :func:`phone_kind`."""
+    fast, library = phone_outcome(text)
+    if fast is not None:
+        assert fast == library, text
+    cleaned = normalize._clean_phone_text(text)
+    if not cleaned or len(cleaned) > normalize.PHONE_MAX_LENGTH:
+        return  # refused before either path is asked
+    if library[0].startswith("+"):  # the library accepts it
+        kind = normalize._KIND_NAMES.get(library[1], "unassigned")
+        assert normalize.phone_kind(text) == (library[0], kind)
+    else:
+        assert finding(normalize.phone_kind, text).code == library[0]
+
+
+PHONE_PREFIXES = ["0", "+49", "+49 ", "0049", "0049 ", "00 49 ", "+49 (0)", "+49(0)", "+49 0",
+                  "0049 (0)", "(0", "0 ", "00", "000", "+", "+4", "+490", "+4900", "+0049", "49",
+                  "049", "+43", "0043", "", "(+49)", "+ 49", "0 049", "+49 00"]  # fmt: skip
+PHONE_SEPARATORS = ["", "", "", " ", " ", "/", "-", ".", "(", ")", " / ", "--", "  "]
+#: German numbers in the notations people write, right and wrong.
+german_phone_texts = st.builds(
+    lambda prefix, groups, seps: (
+        prefix + "".join(g + s for g, s in zip(groups, seps + [""] * len(groups), strict=False))
+    ),
+    st.sampled_from(PHONE_PREFIXES),
+    st.lists(st.text(alphabet=string.digits, min_size=1, max_size=6), min_size=1, max_size=5),
+    st.lists(st.sampled_from(PHONE_SEPARATORS), max_size=5),
+)
+
+
+@given(german_phone_texts)
+@settings(max_examples=3000)
+@example("0170 1234567")
+@example("+49 (0)711 781937-30")
+@example("0049 30 1234567")
+@example("+49 0711 78193730")
+@example("(0711) 1158756-0")
+@example("0711.123456")
+@example("+49 170")
+@example("0170")
+@example("+49 123 456-0")
+@example("+49 1234567890123456")
+@example("0 49 30 1234567")
+@example("+49 (0)0711 123456")
+@example("+4900711123456")
+@example("004900711123456")
+@example("+0049 30 1234567")
+@example("1234567")
+@example("030 12")
+def test_phone_fast_path_agrees_with_phonenumbers(text: str) -> None:
+    assert_phone_fast_path_agrees(text)
+
+
+@given(st.text(alphabet=string.digits + " +()/.-", min_size=1, max_size=30))
+@settings(max_examples=2000)
+def test_phone_fast_path_agrees_on_any_digits_and_separators(text: str) -> None:
+    assert_phone_fast_path_agrees(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "taken"),
+    [
+        ("0170 1234567", True),
+        ("+49 (0)711 781937-30", True),
+        ("030/12345678", True),
+        ("0049 30 1234567", True),
+        ("(0211) 32189890", True),
+        ("+49 0711 78193730", True),
+        ("+49 123 456-0", True),  # possible, in no assigned range: "unassigned"
+        ("0170", False),  # too short: the library's error
+        ("1234567", False),  # no area code: local_only
+        ("+43 1 51345678", False),  # another country
+        ("0043 1 51345678", False),
+        ("+49 (0)0711 123456", False),
+        ("+0049 30 1234567", False),
+        ("tel:+49-30-1234567", True),
+        ("+49 30 ١٢٣٤٥٦٧", False),  # Arabic-Indic digits: the library reads them
+        ("030 \u2013 1234567", True),  # the dash became "-" when cleaned
+    ],
+)
+def test_phone_fast_path_table(text: str, taken: bool) -> None:
+    fast, library = phone_outcome(text)
+    assert (fast is not None) == taken
+    if taken:
+        assert fast == library
+    assert_phone_fast_path_agrees(text)
+
+
+def test_phone_fast_path_is_only_for_germany() -> None:
+    # Read as German the same text would be a (possible) German mobile number.
+    assert phone("01 51 34 56 78", region="AT") == "+43151345678"
+    assert phone("01 51 34 56 78") == "+49151345678"
+
+
 # --------------------------------------------------------------------------- e-mail
 
 
