@@ -363,6 +363,11 @@ class SQLiteStore:
         try:
             # Another process may have upgraded the file meanwhile.
             current = self._inspect(conn)
+            if current > 0:
+                # A bulk load that was killed (or is still running in another
+                # process) left its lookup indexes dropped: build them again,
+                # as that release made them, before any migration.
+                lookups.restore_indexes(conn)
             try:
                 migrate(conn, current)
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -371,9 +376,6 @@ class SQLiteStore:
                     path=self.path,
                     detail=f"upgrading the schema from version {current} failed: {exc}",
                 ) from exc
-            # A bulk load that was killed (or is still running in another
-            # process) left its lookup indexes dropped: build them again.
-            lookups.restore_indexes(conn)
             if lookups.stored_fingerprint(conn) != lookups.fingerprint():
                 lookups.rebuild(conn, self._load_contact)
             conn.execute("COMMIT")
@@ -564,7 +566,9 @@ class SQLiteStore:
 
         If the process dies inside the block, the next open of the file
         (by any process) sees the key and builds the indexes before anything
-        else.  Nested blocks join the outermost one.
+        else.  Another process that opens the file while the load runs
+        cannot tell it from a killed one and does the same; the load then
+        goes on correctly, only slower.  Nested blocks join the outermost one.
         """
         self._check_open()
         with self._lock:
