@@ -22,7 +22,10 @@ from crmkit import (
     PhoneNumber,
     Relationship,
     ValidationError,
+    normalize,
+    search,
 )
+from crmkit.model import _convert
 
 
 def test_person_accepts_plain_input() -> None:
@@ -238,3 +241,49 @@ def test_contact_numbers_have_one_spelling() -> None:
         with pytest.raises(ValidationError) as info:
             Person(last_name="X", number=bad)
         assert info.value.findings[0].field == "number"
+
+
+# The memos in the model layer must not change any answer: a converter called
+# again (from the memo) gives exactly what the uncached function gives.
+
+
+def _text_outcome(func: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return func(*args, **kwargs)
+    except ValidationError as exc:
+        return [(f.field, f.code, f.params) for f in exc.findings]
+
+
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.sampled_from(["Müller", " Max  Mustermann ", "Straße\u00a01", "x" * 45, "a\x00b"]),
+    ),
+    st.sampled_from([1, 5, 40, 200]),
+)
+@example("x" * 45, 40)
+@example("  " + "x" * 40 + "  ", 40)
+@example("Mu\u0308ller", 6)
+def test_memoised_text_is_normalize_text(value: str, limit: int) -> None:
+    expected = _text_outcome(normalize.text, value, field="city", max_length=limit)
+    for _ in range(2):  # the first call may fill the memo, the second reads it
+        assert _text_outcome(_convert.text, "city", value, max_length=limit) == expected
+    # The same text under another field and limit: the memo keeps no field or limit.
+    assert _text_outcome(_convert.text, "street", value, max_length=200) == _text_outcome(
+        normalize.text, value, field="street", max_length=200
+    )
+
+
+@given(st.text(max_size=30), st.text(max_size=30))
+@example("Jürgen", "Müller")
+@example("Mu\u0308ller", "MÜLLER")
+def test_memoised_name_words_are_the_folded_words(first: str, last: str) -> None:
+    try:
+        person = Person(first_name=first, last_name=last)
+    except ValidationError:
+        return
+    expected = tuple(
+        dict.fromkeys(normalize.fold(f"{person.first_name} {person.last_name}").split())
+    )
+    assert search.name_words(person) == expected
+    assert search.name_words(person) == expected

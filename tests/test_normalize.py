@@ -9,7 +9,7 @@ from typing import Any
 import email_validator
 import phonenumbers
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crmkit import messages, normalize
@@ -244,6 +244,117 @@ def test_phone_is_idempotent(raw: str, region: str) -> None:
     assert isinstance(phone_is_assigned(first), bool)
 
 
+# The fast path for German numbers (normalize._phone_fast_de) must give exactly
+# what phonenumbers gives: the same E.164 number and kind, and it only ever
+# accepts; every other answer (and every error) is the library's.
+
+
+def phone_outcome(text: str, region: str = "DE") -> tuple[Any, Any]:
+    """``(fast path, library path)`` for *text*: each ``(e164, kind)``, an error, or None."""
+    cleaned = normalize._clean_phone_text(text)
+    fast = normalize._phone_fast_de(cleaned) if cleaned else None
+    try:
+        library: Any = normalize._phone_library(cleaned, text, region, "phone")
+    except ValidationError as exc:
+        (only,) = exc.findings
+        library = (only.code, only.params.get("reason"))
+    return fast, library
+
+
+def assert_phone_fast_path_agrees(text: str) -> None:
+    """Where the fast path answers, phonenumbers answers the same; so does :func:`phone_kind`."""
+    fast, library = phone_outcome(text)
+    if fast is not None:
+        assert fast == library, text
+    cleaned = normalize._clean_phone_text(text)
+    if not cleaned or len(cleaned) > normalize.PHONE_MAX_LENGTH:
+        return  # refused before either path is asked
+    if library[0].startswith("+"):  # the library accepts it
+        kind = normalize._KIND_NAMES.get(library[1], "unassigned")
+        assert normalize.phone_kind(text) == (library[0], kind)
+    else:
+        assert finding(normalize.phone_kind, text).code == library[0]
+
+
+PHONE_PREFIXES = ["0", "+49", "+49 ", "0049", "0049 ", "00 49 ", "+49 (0)", "+49(0)", "+49 0",
+                  "0049 (0)", "(0", "0 ", "00", "000", "+", "+4", "+490", "+4900", "+0049", "49",
+                  "049", "+43", "0043", "", "(+49)", "+ 49", "0 049", "+49 00"]  # fmt: skip
+PHONE_SEPARATORS = ["", "", "", " ", " ", "/", "-", ".", "(", ")", " / ", "--", "  "]
+#: German numbers in the notations people write, right and wrong.
+german_phone_texts = st.builds(
+    lambda prefix, groups, seps: (
+        prefix + "".join(g + s for g, s in zip(groups, seps + [""] * len(groups), strict=False))
+    ),
+    st.sampled_from(PHONE_PREFIXES),
+    st.lists(st.text(alphabet=string.digits, min_size=1, max_size=6), min_size=1, max_size=5),
+    st.lists(st.sampled_from(PHONE_SEPARATORS), max_size=5),
+)
+
+
+@given(german_phone_texts)
+@settings(max_examples=3000)
+@example("0170 1234567")
+@example("+49 (0)711 781937-30")
+@example("0049 30 1234567")
+@example("+49 0711 78193730")
+@example("(0711) 1158756-0")
+@example("0711.123456")
+@example("+49 170")
+@example("0170")
+@example("+49 123 456-0")
+@example("+49 1234567890123456")
+@example("0 49 30 1234567")
+@example("+49 (0)0711 123456")
+@example("+4900711123456")
+@example("004900711123456")
+@example("+0049 30 1234567")
+@example("1234567")
+@example("030 12")
+def test_phone_fast_path_agrees_with_phonenumbers(text: str) -> None:
+    assert_phone_fast_path_agrees(text)
+
+
+@given(st.text(alphabet=string.digits + " +()/.-", min_size=1, max_size=30))
+@settings(max_examples=2000)
+def test_phone_fast_path_agrees_on_any_digits_and_separators(text: str) -> None:
+    assert_phone_fast_path_agrees(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "taken"),
+    [
+        ("0170 1234567", True),
+        ("+49 (0)711 781937-30", True),
+        ("030/12345678", True),
+        ("0049 30 1234567", True),
+        ("(0211) 32189890", True),
+        ("+49 0711 78193730", True),
+        ("+49 123 456-0", True),  # possible, in no assigned range: "unassigned"
+        ("0170", False),  # too short: the library's error
+        ("1234567", False),  # no area code: local_only
+        ("+43 1 51345678", False),  # another country
+        ("0043 1 51345678", False),
+        ("+49 (0)0711 123456", False),
+        ("+0049 30 1234567", False),
+        ("tel:+49-30-1234567", True),
+        ("+49 30 ١٢٣٤٥٦٧", False),  # Arabic-Indic digits: the library reads them
+        ("030 \u2013 1234567", True),  # the dash became "-" when cleaned
+    ],
+)
+def test_phone_fast_path_table(text: str, taken: bool) -> None:
+    fast, library = phone_outcome(text)
+    assert (fast is not None) == taken
+    if taken:
+        assert fast == library
+    assert_phone_fast_path_agrees(text)
+
+
+def test_phone_fast_path_is_only_for_germany() -> None:
+    # Read as German the same text would be a (possible) German mobile number.
+    assert phone("01 51 34 56 78", region="AT") == "+43151345678"
+    assert phone("01 51 34 56 78") == "+49151345678"
+
+
 # --------------------------------------------------------------------------- e-mail
 
 
@@ -336,7 +447,8 @@ def test_email_does_not_check_dns_by_default(monkeypatch: pytest.MonkeyPatch) ->
         return real(address, **kwargs)
 
     monkeypatch.setattr(email_validator, "validate_email", spy)
-    assert email("max@example.com") == "max@example.com"
+    # A Unicode domain: plain ASCII addresses never reach the library (the fast path).
+    assert email("max@müller.de") == "max@müller.de"
     assert seen["check_deliverability"] is False
 
 
@@ -348,7 +460,7 @@ def test_email_library_surprises_become_invalid(
         raise error
 
     monkeypatch.setattr(email_validator, "validate_email", broken)
-    assert finding(email, "max@example.com").code == "email.invalid"
+    assert finding(email, "max@müller.de").code == "email.invalid"
 
 
 @given(st.text(max_size=80))
@@ -376,6 +488,194 @@ def test_email_is_idempotent(raw: str) -> None:
         return
     assert email(first) == first
     assert first.rpartition("@")[2] == first.rpartition("@")[2].lower()
+
+
+# The fast path for plain ASCII addresses (normalize._email_fast) must give
+# exactly what email-validator gives: the same accepted/rejected outcome and the
+# same normalised value.  It only ever accepts; everything else is the library's.
+
+
+def email_outcomes(raw: str) -> tuple[Any, Any]:
+    """``(email(raw), the library path's result)``: each a str or ``(code, params)``."""
+
+    def outcome(func: Callable[[], str]) -> Any:
+        try:
+            return func()
+        except ValidationError as exc:
+            (only,) = exc.findings
+            return (only.code, only.params)
+
+    def library() -> str:
+        value = raw.strip()
+        if not value:
+            raise ValidationError.single("email", "value.required")
+        if len(value) > normalize.EMAIL_MAX_LENGTH:
+            raise ValidationError.single(
+                "email", "value.too_long", length=len(value), limit=normalize.EMAIL_MAX_LENGTH
+            )
+        return normalize._email_library(value, False, "email")
+
+    return outcome(lambda: email(raw)), outcome(library)
+
+
+def assert_fast_path_agrees(raw: str) -> None:
+    """The fast path, where it answers, agrees with email-validator; so does :func:`email`."""
+    fast = normalize._email_fast(raw.strip())
+    got, expected = email_outcomes(raw)
+    assert got == expected
+    if fast is not None:
+        assert fast == expected
+
+
+#: Characters that make e-mail validation interesting: every ASCII character
+#: (atext, specials, quotes, brackets, control characters), dots and hyphens
+#: again for weight, look-alikes of the at-sign and the dot, combining marks,
+#: umlauts, ß, zero-width joiners, non-ASCII spaces, and a surrogate.
+EMAIL_ALPHABET = (
+    string.printable
+    + "\x00\x7f..--@@"
+    + "\uff20\ufe6b\u3002\uff0e\uff61\u2024"
+    + "\u0300\u0308\u0338äöüÄÖÜßẞéı"
+    + "\u200b\u200c\u200d\u00a0\u2028\u00ad"
+    + "\ud800"
+)
+ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
+HOST_CHARS = string.ascii_letters + string.digits + "-"
+
+#: Local parts: mostly dot-atoms of atext (so that many addresses pass), sometimes
+#: stray dots, role names in any case, the length limit, or anything at all.
+atoms = st.text(alphabet=ATEXT, min_size=1, max_size=12)
+local_parts = st.one_of(
+    st.lists(atoms, min_size=1, max_size=4).map(".".join),
+    st.lists(atoms, min_size=1, max_size=4).map(".".join),
+    st.text(alphabet=ATEXT + ".", min_size=0, max_size=70),
+    st.sampled_from(
+        ["info", "Info", "INFO", "Postmaster", "abuse", "www", "max.mustermann", "x" * 64, "x" * 65]
+    ),
+    st.text(alphabet=EMAIL_ALPHABET, max_size=20),
+)
+#: Domain labels: host names, Punycode and R-LDH prefixes, long labels, anything.
+labels = st.one_of(
+    st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,10}[A-Za-z0-9])?", fullmatch=True),
+    st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,10}[A-Za-z0-9])?", fullmatch=True),
+    st.text(alphabet=HOST_CHARS, min_size=0, max_size=12),
+    st.sampled_from(["xn--mller-kva", "XN--MLLER-KVA", "ab--cd", "a-", "-a", "x" * 63, "x" * 64]),
+    st.text(alphabet=EMAIL_ALPHABET, max_size=6),
+)
+#: Last labels: real and special-use top-level domains, digits, mixed case.
+tlds = st.one_of(
+    st.sampled_from(
+        [
+            "de",
+            "DE",
+            "com",
+            "org",
+            "co.uk",
+            "test",
+            "local",
+            "localhost",
+            "invalid",
+            "onion",
+            "arpa",
+            "in-addr.arpa",
+            "123",
+            "d3",
+            "3d",
+            "x",
+            "",
+        ]
+    ),
+    labels,
+)
+domains = st.builds(
+    lambda parts, tld: ".".join([*parts, tld]),
+    st.one_of(st.lists(labels, min_size=1, max_size=4), st.lists(labels, max_size=1)),
+    tlds,
+)
+#: Mostly bare ``local@domain``; sometimes with white space, brackets, quotes,
+#: a display name, no or two at-signs, or a combining mark around it.
+plain_addresses = st.builds(lambda local, domain: f"{local}@{domain}", local_parts, domains)
+dressed_addresses = st.builds(
+    lambda pre, local, at, domain, post: f"{pre}{local}{at}{domain}{post}",
+    st.sampled_from(["", " ", "\t", "\u00a0", "<", '"', "Max <", "\u0308"]),
+    local_parts,
+    st.sampled_from(["@", "@@", "\uff20", "", "\ufe6b", "@\u0338"]),
+    domains,
+    st.sampled_from(["", " ", "\n", ">", ".", "\u200d", "\u0308"]),
+)
+addresses = st.one_of(plain_addresses, plain_addresses, plain_addresses, dressed_addresses)
+
+
+@given(addresses)
+@settings(max_examples=2000)
+@example("max.mustermann@example.com")
+@example("Info@EXAMPLE.COM")
+@example("info@xn--mller-kva.de")
+@example("a@b.c--d.de")
+@example("a@ab--cd.de")
+@example("a@example.test")
+@example("a@sub.localhost")
+@example("a@x.local")
+@example("a@example.123")
+@example("a@example.d3")
+@example("x" * 64 + "@example.com")
+@example("x" * 65 + "@example.com")
+@example("a@" + "x" * 63 + ".de")
+@example("a@" + "x" * 64 + ".de")
+@example("a@" + ".".join(["x" * 50] * 4) + ".de")
+@example("a.@example.com")
+@example(".a@example.com")
+@example("a@-example.com")
+@example("a@example-.com")
+@example("a@example.com\u0308")
+@example("a\u0338@example.com")
+def test_email_fast_path_agrees_with_email_validator(raw: str) -> None:
+    assert_fast_path_agrees(raw)
+
+
+@given(st.one_of(st.emails(), st.text(alphabet=EMAIL_ALPHABET, max_size=60)))
+@settings(max_examples=1000)
+def test_email_fast_path_agrees_on_any_text(raw: str) -> None:
+    assert_fast_path_agrees(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # taken by the fast path
+        ("max.mustermann@example.com", "max.mustermann@example.com"),
+        ("Max.Mustermann@EXAMPLE.COM", "Max.Mustermann@example.com"),
+        ("info@muster.de", "info@muster.de"),
+        ("Info@Muster.DE", "info@muster.de"),
+        ("WEBMASTER@x.de", "webmaster@x.de"),
+        ("infos@x.de", "infos@x.de"),
+        ("a+tag/=?^_`{|}~!#$%&'*-@sub.example.org", "a+tag/=?^_`{|}~!#$%&'*-@sub.example.org"),
+        ("a@b-c.d-e.de", "a@b-c.d-e.de"),
+        ("a@1.2.de", "a@1.2.de"),
+        ("x" * 64 + "@example.com", "x" * 64 + "@example.com"),
+        # left to the library, same answers as before
+        ("jürgen@müller.de", "jürgen@müller.de"),
+        ("info@xn--mller-kva.de", "info@müller.de"),
+        ("a@example.test", ("email.invalid", None)),
+        ("a@mail.local", ("email.invalid", None)),
+        ("a@example.123", ("email.invalid", None)),
+        ("a@ab--cd.de", ("email.invalid", None)),
+        ("a..b@example.com", ("email.invalid", None)),
+        ('"a b"@example.com', ("email.invalid", None)),
+        ("Max <max@example.com>", ("email.invalid", None)),
+        ("a@" + "x" * 64 + ".de", ("email.invalid", None)),
+        ("x" * 65 + "@example.com", "x" * 65 + "@example.com"),
+        ("a@b", ("email.invalid", None)),
+    ],
+)
+def test_email_fast_path_table(raw: str, expected: str | tuple[str, None]) -> None:
+    got, library = email_outcomes(raw)
+    assert got == library
+    if isinstance(expected, str):
+        assert got == expected
+    else:
+        assert isinstance(got, tuple)
+        assert got[0] == expected[0]
 
 
 # --------------------------------------------------------------------------- text

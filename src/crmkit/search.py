@@ -154,6 +154,12 @@ def _domain(text: str) -> str | None:
         return None
 
 
+#: Words of names already folded: a bounded memo of a pure function (names
+#: repeat), cleared when full.
+_NAME_WORDS: dict[str, tuple[str, ...]] = {}
+_NAME_WORDS_MAX: Final = 50_000
+
+
 def name_words(contact: Contact) -> tuple[str, ...]:
     """The folded words a text search matches against."""
     if isinstance(contact, Person):
@@ -162,7 +168,13 @@ def name_words(contact: Contact) -> tuple[str, ...]:
         source = contact.name
     else:  # pragma: no cover - only two kinds exist
         source = ""
-    return tuple(dict.fromkeys(normalize.fold(source).split()))
+    words = _NAME_WORDS.get(source)
+    if words is None:
+        words = tuple(dict.fromkeys(normalize.fold(source).split()))
+        if len(_NAME_WORDS) >= _NAME_WORDS_MAX:
+            _NAME_WORDS.clear()
+        _NAME_WORDS[source] = words
+    return words
 
 
 def email_keys(contact: Contact) -> tuple[str, ...]:

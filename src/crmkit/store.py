@@ -44,6 +44,7 @@ CAPABILITIES: Final[frozenset[str]] = frozenset(
         "concurrent",  # safe to share between threads
         "fulltext",  # search is backed by a full-text index
         "bulk_prepared",  # add_prepared(): bulk loads of PreparedContact rows
+        "bulk_load",  # bulk_load(): a context manager around a large load, for faster writes
     }
 )
 

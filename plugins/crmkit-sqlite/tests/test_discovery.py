@@ -135,7 +135,13 @@ def test_memory_urls_make_private_empty_databases(url: str, tmp_path: Path) -> N
 def test_capabilities_of_a_file_store(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "crm.db")
     try:
-        assert store.capabilities == {"persistent", "concurrent", "fulltext", "bulk_prepared"}
+        assert store.capabilities == {
+            "persistent",
+            "concurrent",
+            "fulltext",
+            "bulk_prepared",
+            "bulk_load",
+        }
         assert store.capabilities <= crmkit.store.CAPABILITIES
     finally:
         store.close()

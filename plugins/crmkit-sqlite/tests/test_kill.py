@@ -6,6 +6,10 @@ kills it at different moments of a later batch and then checks the file:
 SQLite's integrity check passes, the contact count is an exact multiple of
 the batch size (no half batch), at least every reported batch is there, and
 every contact, lookup row and number is intact.
+
+In ``bulk`` mode the child writes inside :meth:`SQLiteStore.bulk_load`, which
+drops the lookup indexes until the block ends; killed inside it, the file has
+them dropped, and the next open must build them again exactly as they were.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ CHILD = textwrap.dedent(
 
     path, batch, max_batches, max_seconds = sys.argv[1], *map(int, sys.argv[2:5])
     store = SQLiteStore(path)
+    bulk = store.bulk_load()
+    if sys.argv[5] == "bulk":
+        bulk.__enter__()  # never left: the parent kills the child inside the block
     deadline = time.monotonic() + max_seconds
     k = 0
     while k < max_batches and time.monotonic() < deadline:
@@ -60,7 +67,17 @@ CHILD = textwrap.dedent(
 )
 
 
-def _run_and_kill(path: Path, kill_after: int, fraction: float) -> int:
+def _index_ddl(path: Path) -> list[tuple[str, str]]:
+    raw = sqlite3.connect(path)
+    try:
+        return raw.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        ).fetchall()
+    finally:
+        raw.close()
+
+
+def _run_and_kill(path: Path, kill_after: int, fraction: float, mode: str = "plain") -> int:
     """Start the writer and kill it during batch *kill_after* + 1; return the committed count.
 
     The kill comes *fraction* of the way through that batch's write, judged
@@ -68,7 +85,16 @@ def _run_and_kill(path: Path, kill_after: int, fraction: float) -> int:
     on a fast machine and a slow one alike.
     """
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path), str(BATCH), str(MAX_BATCHES), str(MAX_SECONDS)],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(path),
+            str(BATCH),
+            str(MAX_BATCHES),
+            str(MAX_SECONDS),
+            mode,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -102,18 +128,31 @@ def _run_and_kill(path: Path, kill_after: int, fraction: float) -> int:
     return committed
 
 
+@pytest.mark.parametrize("mode", ["plain", "bulk"])
 @pytest.mark.parametrize("fraction", [0.0, 0.3, 0.6, 0.9])
-def test_sigkill_mid_batch_leaves_a_consistent_file(tmp_path: Path, fraction: float) -> None:
+def test_sigkill_mid_batch_leaves_a_consistent_file(
+    tmp_path: Path, fraction: float, mode: str
+) -> None:
+    fresh = tmp_path / "fresh.db"
+    SQLiteStore(fresh).close()
+    indexes = _index_ddl(fresh)
     path = tmp_path / "crm.db"
-    committed = _run_and_kill(path, kill_after=3, fraction=fraction)
+    committed = _run_and_kill(path, kill_after=3, fraction=fraction, mode=mode)
     assert committed == 3
 
     raw = sqlite3.connect(path)
     try:
         assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+        pending = raw.execute(
+            "SELECT count(*) FROM crmkit_meta WHERE key = 'bulk_load_dropped_indexes'"
+        ).fetchone()[0]
+        assert pending == (mode == "bulk")
     finally:
         raw.close()
+    # A bulk load killed inside its block left the lookup indexes dropped; the
+    # next open builds them again, exactly as a fresh file has them.
+    assert (_index_ddl(path) == indexes) == (mode == "plain")
 
     store = SQLiteStore(path)
     try:
@@ -129,5 +168,13 @@ def test_sigkill_mid_batch_leaves_a_consistent_file(tmp_path: Path, fraction: fl
         assert conn.execute("SELECT count(*) FROM contact_emails").fetchone()[0] == persons
         # The file is usable: the next number follows the last committed one.
         assert store.add_contact(Person(last_name="Danach")).number == f"C{count + 1:05d}"
+        # Look-ups through the (rebuilt) indexes find the contacts.
+        last = loaded[-1]
+        if last.phones:
+            assert last.id in {c.id for c in store.find_by_phone(last.phones[0].e164)}
+        assert conn.execute(
+            "SELECT count(*) FROM crmkit_meta WHERE key = 'bulk_load_dropped_indexes'"
+        ).fetchone() == (0,)
     finally:
         store.close()
+    assert _index_ddl(path) == indexes

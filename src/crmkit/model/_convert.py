@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 from crmkit import normalize
 from crmkit.errors import ValidationError
@@ -28,13 +28,31 @@ def type_error(field: str, expected: str, value: object) -> ValidationError:
     )
 
 
+#: Results of :func:`crmkit.normalize.text` already computed: a bounded memo of
+#: a pure function (cities, streets, names and labels repeat), cleared when
+#: full.  Only accepted texts are kept; the length limit is checked per call.
+_TEXTS: dict[str, str] = {}
+_TEXTS_MAX: Final = 50_000
+
+
 def text(field: str, value: object, *, max_length: int = MAX_SHORT) -> str:
-    """One-line text: NFC, whitespace collapsed; ``None`` becomes ``""``."""
+    """One-line text: NFC, whitespace collapsed; ``None`` becomes ``""``.
+
+    Exactly :func:`crmkit.normalize.text` (same result, same errors), memoised.
+    """
     if value is None:
         return ""
     if not isinstance(value, str):
         raise type_error(field, "str", value)
-    return normalize.text(value, field=field, max_length=max_length)
+    result = _TEXTS.get(value)
+    if result is None:
+        result = normalize.text(value, field=field)
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        _TEXTS[value] = result
+    if len(result) > max_length:
+        raise ValidationError.single(field, "value.too_long", length=len(result), limit=max_length)
+    return result
 
 
 def optional_text(field: str, value: object, *, max_length: int = MAX_SHORT) -> str | None:

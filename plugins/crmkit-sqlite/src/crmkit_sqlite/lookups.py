@@ -87,6 +87,59 @@ def delete_rows(conn: sqlite3.Connection, rid: int) -> None:
     conn.execute(f"DELETE FROM {NAMES_TABLE} WHERE rowid = ?", (rid,))
 
 
+#: The ``crmkit_meta`` key present while a bulk load runs: the JSON list of
+#: ``[name, sql]`` of the lookup indexes it dropped.
+BULK_LOAD_KEY: Final = "bulk_load_dropped_indexes"
+
+
+def bulk_load_pending(conn: sqlite3.Connection) -> bool:
+    """True while the lookup indexes are dropped for a bulk load (or one was killed)."""
+    row = conn.execute("SELECT 1 FROM crmkit_meta WHERE key = ?", (BULK_LOAD_KEY,)).fetchone()
+    return row is not None
+
+
+def drop_indexes(conn: sqlite3.Connection) -> None:
+    """Drop the secondary indexes of the lookup tables, remembering their DDL.
+
+    Only indexes with DDL of their own are dropped (not the primary keys), and
+    their ``CREATE INDEX`` statements are stored under :data:`BULK_LOAD_KEY`
+    in the same transaction, so :func:`restore_indexes` builds exactly them
+    again.  If the key is already there (another bulk load), nothing changes.
+    The caller owns the transaction.
+    """
+    if bulk_load_pending(conn):
+        return
+    marks = ", ".join("?" * len(TABLES))
+    indexes = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({marks}) "
+        "AND sql IS NOT NULL ORDER BY name",
+        TABLES,
+    ).fetchall()
+    conn.execute(
+        "INSERT INTO crmkit_meta (key, value) VALUES (?, ?)",
+        (BULK_LOAD_KEY, json.dumps([[name, sql] for name, sql in indexes])),
+    )
+    for name, _sql in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+
+
+def restore_indexes(conn: sqlite3.Connection) -> None:
+    """Build the indexes :func:`drop_indexes` dropped (those still missing) and forget them.
+
+    Does nothing when no bulk load is pending.  The caller owns the transaction.
+    """
+    row = conn.execute("SELECT value FROM crmkit_meta WHERE key = ?", (BULK_LOAD_KEY,)).fetchone()
+    if row is None:
+        return
+    for name, sql in json.loads(row[0]):
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+        ).fetchone()
+        if exists is None:
+            conn.execute(sql)
+    conn.execute("DELETE FROM crmkit_meta WHERE key = ?", (BULK_LOAD_KEY,))
+
+
 def _probes() -> list[Contact | str]:
     makers: list[Callable[[], Contact]] = [
         lambda: Person(
@@ -165,13 +218,17 @@ def rebuild(
 
 
 __all__ = [
+    "BULK_LOAD_KEY",
     "FINGERPRINT_KEY",
     "LOOKUP_FORMAT",
     "NAMES_TABLE",
     "TABLES",
     "LookupRows",
+    "bulk_load_pending",
     "delete_rows",
+    "drop_indexes",
     "fingerprint",
     "rebuild",
+    "restore_indexes",
     "stored_fingerprint",
 ]
