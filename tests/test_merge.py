@@ -214,7 +214,13 @@ def _snapshot(crm: crmkit.CRM, ids: Sequence[str], entry_ids: Sequence[str]) -> 
         for a in crm.store.affiliations_of_person(i) + crm.store.affiliations_of_company(i):
             affs[a.id] = attrs.evolve(a, version=0, updated_at=None)
     entries = {e: crm.store.get_entry(e).contact_ids for e in entry_ids}
-    return contacts, affs, entries
+    ledgers = {i: crm.consents.events(i) for i in ids}
+    decisions = {
+        i: (crm.consents.may_contact(i, "newsletter", "email").code,
+            crm.consents.may_contact(i, "newsletter", "letter").code)
+        for i in ids
+    }  # fmt: skip
+    return contacts, affs, entries, ledgers, decisions
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -229,12 +235,19 @@ def _snapshot(crm: crmkit.CRM, ids: Sequence[str], entry_ids: Sequence[str]) -> 
     ),
     notes=st.lists(st.lists(st.integers(0, 6), min_size=1, max_size=3), max_size=6),
     merged=st.sets(st.integers(1, 2), min_size=1),
+    consents=st.lists(
+        st.tuples(
+            st.integers(0, 6), st.sampled_from(["granted", "withdrawn", "objected", "requested"])
+        ),
+        max_size=5,
+    ),
 )
 def test_merge_then_unmerge_loses_nothing(
     clock: Clock,
     links: list[tuple[int, int, frozenset[str]]],
     notes: list[list[int]],
     merged: set[int],
+    consents: list[tuple[int, str]],
 ) -> None:
     crm = crmkit.open("memory://", clock=clock)
     people = [crm.contacts.add(Person(last_name=f"P{i}", emails=[f"p{i}@x.de"])) for i in range(4)]
@@ -250,9 +263,16 @@ def test_merge_then_unmerge_loses_nothing(
                                direction="outbound", occurred_at=NOW, subject="Brief").id
         for ids in notes
     ]  # fmt: skip
+    for i, kind in consents:
+        purpose = "direct_marketing" if kind == "objected" else "newsletter"
+        crm.consents.record(everyone[i], purpose, kind, channel="web_form", source="form")
     ids = [c.id for c in everyone]
     before = _snapshot(crm, ids, entries)
+    survivor_no = {code for i in (0, *merged) for code in before[4][firms[i].id] if ".no." in code}
     crm.merge(firms[0], *[firms[i] for i in sorted(merged)])
+    after = crm.consents.may_contact(firms[0], "newsletter", "letter")
+    if "consent.no.objected" in survivor_no:  # an objection on any side survives the merge
+        assert after.code == "consent.no.objected"
     for entry_id in entries:  # every entry still there, on a live contact
         entry = crm.correspondence.get(entry_id)
         assert all(crm.store.get_contact(i).merged_into is None for i in entry.contact_ids)
