@@ -404,6 +404,19 @@ def hold_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
                        reason=hold.reason)  # fmt: skip
 
 
+def erasure_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
+    """Restricted contacts (Art. 18) with the day their erasure becomes possible."""
+    if not crm.allowed("read", "privacy_request"):
+        return
+    where = SummaryFilter(restricted=True, include_archived=True)
+    for summary in crm.store.summaries(where, scope=crm.scope()):
+        found = crm.privacy.retention(summary.id, request.today)
+        due = request.today if found.erase_now else found.erasable_from
+        yield item_for(summary, "privacy.erasure_scheduled", "info", due=due,
+                       action="action.run_erasures", source="erasure",
+                       date=due.isoformat() if due else "—")  # fmt: skip
+
+
 #: The built-in sources, registered through ``crmkit_register_worklist_sources``.
 BUILTIN_SOURCES: dict[str, WorklistSource] = {
     "leads": lead_items,
@@ -416,6 +429,7 @@ BUILTIN_SOURCES: dict[str, WorklistSource] = {
     "consent": consent_items,
     "privacy": privacy_items,
     "holds": hold_items,
+    "erasure": erasure_items,
 }
 
 

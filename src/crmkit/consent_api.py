@@ -165,7 +165,7 @@ class Consents:
             business=business,
             existing_customer=Relationship.CUSTOMER in target.relationships,
             similar_goods=similar_goods,
-            restricted=False,
+            restricted=target.restricted_at is not None,
         )
 
     # -- the clarification process ------------------------------------------------------

@@ -59,6 +59,7 @@ REVISION_ACTIONS: Final[tuple[str, ...]] = (
     "import",
     "merge",
     "unmerge",
+    "erase",
 )
 #: Most words of a timeline text filter that are used.
 MAX_TEXT_WORDS: Final = 8

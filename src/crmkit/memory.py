@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,7 +37,7 @@ from crmkit.correspondence import (
 from crmkit.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
-from crmkit.privacy import PrivacyRequest
+from crmkit.privacy import PrivacyRequest, Tombstone
 from crmkit.retention import LegalHold
 from crmkit.store import (
     check_contact_update,
@@ -121,6 +121,7 @@ class MemoryStore:
         self._consent_ids: set[str] = set()
         self._privacy: dict[str, PrivacyRequest] = {}
         self._holds: dict[str, LegalHold] = {}
+        self._tombstones: list[Tombstone] = []
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -880,6 +881,76 @@ class MemoryStore:
         with self._lock:
             items = list(self._holds.values())
         return [h for h in items if contact_id is None or h.contact_id == contact_id]
+
+    # -- erasure --------------------------------------------------------------------
+    def erase_contact(
+        self, contact_id: str, tombstone: Tombstone, *, scrub: Collection[str] = ()
+    ) -> None:
+        """See :meth:`crmkit.store.Store.erase_contact`."""
+        with self.transaction():
+            self.get_contact(contact_id)
+            for entry_id in list(self._entries_by_contact.get(contact_id, ())):
+                entry = self._entry(entry_id)
+                if entry.contact_ids != (contact_id,):
+                    raise ConflictError(
+                        code="store.entry_shared", kind="correspondence entry", key=entry_id
+                    )
+                self.delete_entry(entry_id)
+            events = self._consents.pop(contact_id, [])
+            self._consent_ids.difference_update(e.id for e in events)
+            holds = {k: h for k, h in self._holds.items() if h.contact_id == contact_id}
+            for key in holds:
+                del self._holds[key]
+            bounces = {k: b for k, b in self._bounces.items() if contact_id in b.contact_ids}
+            for key in bounces:
+                del self._bounces[key]
+            merges = {
+                k: m
+                for k, m in self._merges.items()
+                if m.survivor_id == contact_id or contact_id in m.merged_ids
+            }
+            for key in merges:
+                del self._merges[key]
+            requests = {
+                k: r for k, r in self._privacy.items() if r.contact_id == contact_id and r.requester
+            }
+            for key, req in requests.items():
+                self._privacy[key] = attrs.evolve(req, requester="")
+            ids = {contact_id, *scrub}
+            audit_before = list(self._audit)
+            self._audit[:] = [
+                attrs.evolve(
+                    r, changes=tuple(attrs.evolve(c, old=None, new=None) for c in r.changes)
+                )
+                if r.entity_id in ids
+                else r
+                for r in self._audit
+            ]
+            self._tombstones.append(tombstone)
+
+            def undo() -> None:
+                if events:
+                    self._consents[contact_id] = events
+                    self._consent_ids.update(e.id for e in events)
+                self._holds.update(holds)
+                self._bounces.update(bounces)
+                self._merges.update(merges)
+                self._privacy.update(requests)
+                self._audit[:] = audit_before
+                self._tombstones.remove(tombstone)
+
+            self._record(undo)
+            self.delete_contact(contact_id)
+
+    def tombstones(self) -> list[Tombstone]:
+        """See :meth:`crmkit.store.Store.tombstones`."""
+        self._check_open()
+        with self._lock:
+            return list(self._tombstones)
+
+    def purge_deleted(self) -> None:
+        """See :meth:`crmkit.store.Store.purge_deleted` (nothing to purge in memory)."""
+        self._check_open()
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

@@ -46,6 +46,7 @@ FIXED_FIELDS: Final[frozenset[str]] = frozenset(
         "archived_at",
         "archive_reason",
         "merged_into",
+        "restricted_at",
         "base_name",
         "legal_form",
     }

@@ -391,6 +391,14 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "check the identity, answer or refuse with reasons, or extend with reasons",
         "Identität prüfen, beantworten oder begründet ablehnen, oder begründet verlängern",
     ),
+    "privacy.erasure_scheduled": (
+        "{name} is restricted (Art. 18); erasure possible from {date}",
+        "{name} ist eingeschränkt (Art. 18); Löschung möglich ab {date}",
+    ),
+    "action.run_erasures": (
+        "erase on the day with crm.privacy.run_due_erasures()",
+        "am Stichtag mit crm.privacy.run_due_erasures() löschen",
+    ),
     "retention.unknown_category": (
         "{value!r} is not a retention category; known: {choices}",
         "{value!r} ist keine Aufbewahrungskategorie; bekannt: {choices}",
@@ -485,6 +493,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "import.no_chat_file": (
         "the archive holds no chat text file (.txt)",
         "das Archiv enthält keine Chat-Textdatei (.txt)",
+    ),
+    "store.entry_shared": (
+        "{kind} {key!r} names other contacts too; unlink the erased contact from it first",
+        "{kind} {key!r} nennt auch andere Kontakte; den gelöschten Kontakt zuerst davon lösen",
     ),
     "store.contact_has_consents": (
         "contact {key!r} has a consent ledger; it can only be removed by erasure",

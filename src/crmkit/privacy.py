@@ -189,11 +189,27 @@ def close(request: PrivacyRequest, status: str, outcome: str, on: dt.date) -> Pr
     return attrs.evolve(request, status=status, outcome=outcome, closed_on=on)
 
 
+@attrs.frozen(kw_only=True)
+class Tombstone:
+    """What remains of an erased contact: no personal data, only that it was erased.
+
+    ``contact_id`` and ``number`` are random or sequential identifiers (the
+    number is never reused); ``reason`` and ``legal_basis`` say why.
+    """
+
+    contact_id: str
+    number: str
+    erased_on: dt.date
+    reason: str = attrs.field(converter=_text)
+    legal_basis: str = attrs.field(default="Art. 17 GDPR", converter=_text)
+
+
 __all__ = [
     "IDENTITY_STATES",
     "REQUEST_KINDS",
     "STATUSES",
     "PrivacyRequest",
+    "Tombstone",
     "add_months",
     "close",
     "extend",

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import attrs
 
 from crmkit._guard import guarded
-from crmkit.correspondence import timeline_query
+from crmkit.correspondence import EntryRevision, timeline_query
 from crmkit.model import Contact
-from crmkit.privacy import PrivacyRequest, close, extend
+from crmkit.privacy import PrivacyRequest, Tombstone, close, extend
 from crmkit.retention import GERMAN_DEFAULTS, LegalHold, RetentionPolicy, RetentionVerdict, verdict
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -178,5 +178,147 @@ class Privacy:
                 out.append(self.retention(contact, day))
         return out
 
+    # -- erasure ------------------------------------------------------------------------
+    def _person(self, contact: Contact) -> list[Contact]:
+        """The contact and every record merged into it (they are the same person)."""
+        store = self._crm.store
+        out: list[Contact] = [contact]
+        todo: list[str] = [contact.id]
+        while todo:
+            for merge in store.merges_of(todo.pop()):
+                if merge.undone_at is None:
+                    for merged_id in merge.merged_ids:
+                        out.append(store.get_contact(merged_id))
+                        todo.append(merged_id)
+        return out
 
-__all__ = ["Privacy", "RequestRef"]
+    @guarded("erase", "contact")
+    def erase(
+        self, contact: Contact | str, *, reason: str, today: dt.date | None = None
+    ) -> ErasureResult:
+        """Erase the person's personal data — or restrict it while a retention period holds.
+
+        If nothing holds (:meth:`retention`), the contact and the records
+        merged into it go with their contact points, correspondence naming only
+        them (a shared entry is unlinked), consent ledger, holds, bounces,
+        merge records, search index entries and the personal values in the
+        audit log; a tombstone remains.  Sync plugins and other recipients are
+        told through ``crmkit_on_contact_deleted`` (Art. 19).  If a period
+        holds, the contacts are restricted (Art. 18): archived, out of every
+        contact decision, and erased by :meth:`run_due_erasures` once it ends.
+        One transaction; in SQLite nothing of the erased data stays in the
+        file or its WAL.
+        """
+        crm = self._crm
+        if not isinstance(reason, str) or not reason.strip():
+            from crmkit.errors import ValidationError
+
+            raise ValidationError.single("reason", "privacy.reason_required")
+        day = today or crm.today()
+        people = self._person(crm._load(contact, follow=False))
+        verdicts = [self.retention(c, day) for c in people]
+        held = [v for v in verdicts if not v.erase_now]
+        if held:
+            return self._restrict(people, verdicts, reason)
+        tombstones: list[Tombstone] = []
+        with crm.transaction():
+            for person in people:
+                tombstones.append(self._erase_one(person, reason, day))
+        crm.store.purge_deleted()
+        return ErasureResult(erased=True, tombstones=tuple(tombstones),
+                             verdicts=tuple(verdicts))  # fmt: skip
+
+    def _erase_one(self, person: Contact, reason: str, day: dt.date) -> Tombstone:
+        crm = self._crm
+        scrub: set[str] = set()
+        for entry in crm.store.timeline(timeline_query([person.id])):
+            scrub.add(entry.id)
+            if entry.contact_ids == (person.id,):
+                continue
+            rest = tuple(i for i in entry.contact_ids if i != person.id)
+            unlinked = attrs.evolve(entry, contact_ids=rest, revision=entry.revision + 1)
+            crm.store.correct_entry(
+                EntryRevision(
+                    entry=unlinked,
+                    at=crm.now(),
+                    actor_id=crm.actor.id,
+                    actor_name=crm.actor.name,
+                    action="erase",
+                    reason="a contact named here was erased",
+                )
+            )
+        affs = crm.store.affiliations_of_person(person.id) + crm.store.affiliations_of_company(
+            person.id
+        )
+        scrub.update(a.id for a in affs)
+        scrub.update(b.id for b in crm.store.iter_bounces() if person.id in b.contact_ids)
+        scrub.update(r.id for r in crm.store.iter_privacy_requests() if r.contact_id == person.id)
+        tombstone = Tombstone(contact_id=person.id, number=person.number or "", erased_on=day,
+                              reason=reason)  # fmt: skip
+        crm.store.erase_contact(person.id, tombstone, scrub=scrub)
+        crm._record("erase", "contact", person.id, reason=reason)
+        crm._emit("crmkit_on_contact_deleted", contact=person)
+        return tombstone
+
+    def _restrict(
+        self, people: list[Contact], verdicts: list[RetentionVerdict], reason: str
+    ) -> ErasureResult:
+        crm = self._crm
+        ends = [v.erasable_from for v in verdicts if not v.erase_now]
+        erase_from = None if any(e is None for e in ends) else max(e for e in ends if e)
+        with crm.transaction():
+            for person in people:
+                current = crm.store.get_contact(person.id)
+                note = f"restricted (Art. 18): {reason}"
+                restricted = attrs.evolve(
+                    current,
+                    archived_at=current.archived_at or crm.now(),
+                    archive_reason=note[:500],
+                    restricted_at=current.restricted_at or crm.now(),
+                    updated_at=crm.now(),
+                )
+                stored = crm.store.update_contact(restricted)
+                crm._record("restrict", "contact", stored.id, current, stored, reason=reason)
+                crm._emit("crmkit_on_contact_saved", contact=stored, created=False)
+        return ErasureResult(erased=False, restricted=True, erase_from=erase_from,
+                             verdicts=tuple(verdicts))  # fmt: skip
+
+    @guarded("erase", "contact")
+    def run_due_erasures(self, today: dt.date | None = None) -> list[Tombstone]:
+        """Erase every restricted contact whose retention has ended (run it daily)."""
+        from crmkit.summary import SummaryFilter
+
+        crm = self._crm
+        day = today or crm.today()
+        done: list[Tombstone] = []
+        where = SummaryFilter(restricted=True, include_archived=True)
+        for summary in list(crm.store.summaries(where)):
+            try:
+                contact = crm.store.get_contact(summary.id)
+            except LookupError:
+                continue  # erased with its survivor in this run
+            if contact.merged_into is not None:
+                continue
+            result = self.erase(contact, reason=contact.archive_reason or "retention ended",
+                                today=day)  # fmt: skip
+            done.extend(result.tombstones)
+        return done
+
+    @guarded("read", "privacy_request")
+    def tombstones(self) -> list[Tombstone]:
+        """What remains of erased contacts: ids, numbers, dates and reasons."""
+        return self._crm.store.tombstones()
+
+
+@attrs.frozen(kw_only=True)
+class ErasureResult:
+    """What :meth:`Privacy.erase` did: erased (with tombstones) or restricted until when."""
+
+    erased: bool
+    restricted: bool = False
+    erase_from: dt.date | None = None
+    tombstones: tuple[Tombstone, ...] = ()
+    verdicts: tuple[RetentionVerdict, ...] = ()
+
+
+__all__ = ["ErasureResult", "Privacy", "RequestRef"]

@@ -102,6 +102,7 @@ def converter() -> cattrs.Converter:
         overrides = {a.name: override(omit=True) for a in attrs.fields(cls) if not a.init}
         # Rarely set, like bounced_at: left out of the JSON while unset.
         overrides["merged_into"] = override(omit_if_default=True)
+        overrides["restricted_at"] = override(omit_if_default=True)
         conv.register_unstructure_hook(
             cls,
             make_dict_unstructure_fn(cls, conv, **overrides),  # type: ignore[arg-type]

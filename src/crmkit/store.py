@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
 
@@ -28,7 +28,7 @@ from crmkit.errors import ConflictError, ValidationError
 from crmkit.ids import AffiliationId, ContactId
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
-from crmkit.privacy import PrivacyRequest
+from crmkit.privacy import PrivacyRequest, Tombstone
 from crmkit.retention import LegalHold
 from crmkit.search import Query
 from crmkit.serialize import to_dict
@@ -437,6 +437,34 @@ class Store(Protocol):
 
     def legal_holds(self, *, contact_id: str | None = None) -> list[LegalHold]:
         """Legal holds (of one contact, if given), oldest first."""
+        ...
+
+    def erase_contact(
+        self, contact_id: str, tombstone: Tombstone, *, scrub: Collection[str] = ()
+    ) -> None:
+        """Remove a contact and every trace of its personal data; keep *tombstone*.
+
+        Deletes the correspondence entries that name only this contact (with
+        their revisions and full-text rows), its consent events, legal holds,
+        the bounces naming it, the merge records it takes part in, its
+        affiliations and lookup rows, and the contact; blanks the old and new
+        values of the audit records about *contact_id* and the ids in
+        *scrub*, and the requester text of its privacy requests; stores the
+        tombstone.  An entry that still names other contacts is a
+        :class:`~crmkit.ConflictError` (unlink it first).  One transaction.
+        """
+        ...
+
+    def tombstones(self) -> list[Tombstone]:
+        """The tombstones of erased contacts, oldest first."""
+        ...
+
+    def purge_deleted(self) -> None:
+        """Make deleted data unrecoverable from the files (outside a transaction).
+
+        SQLite rewrites its full-text indexes and checkpoints and truncates
+        the WAL; a store without files does nothing.
+        """
         ...
 
     def append_audit(self, record: AuditRecord) -> None:

@@ -63,6 +63,9 @@ class SummaryFilter:
     * ``owner`` — owned by this actor id;
     * archived contacts only with ``include_archived``.
 
+    With ``restricted``, only contacts whose processing is (or is not)
+    restricted (``restricted_at``, Art. 18).
+
     With ``active_on``, ``linked``, ``has_people`` and ``missing_role`` count
     only affiliations active on that day (``since``/``until``); without it,
     every affiliation.
@@ -86,6 +89,7 @@ class SummaryFilter:
     include_archived: bool = False
     sample_seed: int | None = None
     active_on: dt.date | None = None
+    restricted: bool | None = None
 
 
 def summarize(contact: Contact) -> ContactSummary:
@@ -168,6 +172,8 @@ def matches(
     if not _before(contact.updated_at, f.changed_before):
         return False
     if f.silent_since is not None and last_contact is not None and last_contact >= f.silent_since:
+        return False
+    if f.restricted is not None and (contact.restricted_at is not None) != f.restricted:
         return False
     return f.owner is None or contact.owner == f.owner
 

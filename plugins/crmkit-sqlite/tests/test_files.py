@@ -146,9 +146,10 @@ def test_damaged_pages_give_store_errors_from_every_method(db_path: Path) -> Non
 
 def test_damaged_json_is_a_corrupt_store(store: SQLiteStore) -> None:
     p = store.add_contact(sample_person())
-    # The lead-status index reads the JSON, so SQLite itself refuses to write
+    # The lead-status and restriction indexes read the JSON, so SQLite refuses to write
     # broken JSON; damage from outside (a bad disk, a foreign tool) has no index.
     store._conn.execute("DROP INDEX idx_contacts_lead_status")
+    store._conn.execute("DROP INDEX idx_contacts_restricted")
     sql = "UPDATE contacts SET data = ? WHERE id = ?"
     store._conn.execute(sql, ('{"kind": "person", ', p.id))
     with pytest.raises(StoreError) as info:

@@ -193,6 +193,10 @@ def _merged_into(value: object) -> ContactId | None:
     return ContactId(_convert.identifier("merged_into", value))
 
 
+def _restricted_at(value: object) -> dt.datetime | None:
+    return _convert.utc_datetime("restricted_at", value)
+
+
 def _created_at(value: object) -> dt.datetime | None:
     return _convert.utc_datetime("created_at", value)
 
@@ -238,6 +242,8 @@ class Contact:
     archive_reason: str | None = attrs.field(default=None, converter=_archive_reason)
     #: Set on a contact that was merged into another (``crm.merge``): its id.
     merged_into: ContactId | None = attrs.field(default=None, converter=_merged_into)
+    #: Set while processing is restricted (Art. 18 GDPR): kept for storage only.
+    restricted_at: dt.datetime | None = attrs.field(default=None, converter=_restricted_at)
     created_at: dt.datetime | None = attrs.field(default=None, converter=_created_at)
     updated_at: dt.datetime | None = attrs.field(default=None, converter=_updated_at)
     version: int = attrs.field(default=0, converter=_version)

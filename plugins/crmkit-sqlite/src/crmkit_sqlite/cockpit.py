@@ -13,14 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any, Final
 
 from crmkit.bounce import Bounce
 from crmkit.consent import ConsentEvent
 from crmkit.errors import ConflictError, NotFoundError
 from crmkit.merge import DedupDecision, MergeRecord
-from crmkit.privacy import PrivacyRequest
+from crmkit.privacy import PrivacyRequest, Tombstone
 from crmkit.retention import LegalHold
 from crmkit.serialize import to_dict
 from crmkit.store import check_version
@@ -36,6 +36,7 @@ _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: Written exactly like this in the index and the queries, so SQLite matches them.
 _LEAD_STATUS_OF_ROW: Final = "json_extract(data, '$.lead.status')"
 _IS_LEAD_ROW: Final = "json_extract(data, '$.lead') IS NOT NULL"
+_RESTRICTED_ROW: Final = "json_extract(data, '$.restricted_at') IS NOT NULL"
 _SEPARATORS: Final = (",", ":")
 _LEAD_SINCE: Final = (
     "COALESCE(json_extract(c.data, '$.lead.since'), "
@@ -287,6 +288,97 @@ def legal_holds(conn: sqlite3.Connection, path: str, contact_id: str | None) -> 
     return [load_row(LegalHold, path, f"legal hold {i}", d) for i, d in rows]
 
 
+def create_tombstone_table(conn: sqlite3.Connection) -> None:
+    """The DDL of schema version 11: tombstones of erased contacts, and a small
+    partial index of the restricted ones (the worklist shows their erasure dates)."""
+    conn.execute(f"CREATE INDEX idx_contacts_restricted ON contacts (rid) WHERE {_RESTRICTED_ROW}")
+    conn.execute(
+        """CREATE TABLE tombstones (
+            seq INTEGER PRIMARY KEY,
+            contact_id TEXT NOT NULL UNIQUE,
+            data TEXT NOT NULL
+        )"""
+    )
+
+
+def erase_contact(
+    conn: sqlite3.Connection,
+    path: str,
+    contact_id: str,
+    tombstone: Tombstone,
+    scrub: Collection[str],
+) -> None:
+    """See ``Store.erase_contact``; the caller holds the transaction and savepoint."""
+    if conn.execute("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)).fetchone() is None:
+        raise NotFoundError(kind="contact", key=contact_id)
+    entry_rows = conn.execute(
+        "SELECT e.id, e.rid FROM correspondence e JOIN correspondence_contacts cc"
+        " ON cc.entry_rid = e.rid WHERE cc.contact_id = ?",
+        (contact_id,),
+    ).fetchall()
+    for entry_id, rid in entry_rows:
+        others = conn.execute(
+            "SELECT count(*) FROM correspondence_contacts WHERE entry_rid = ? AND contact_id != ?",
+            (rid, contact_id),
+        ).fetchone()[0]
+        if others:
+            raise ConflictError(
+                code="store.entry_shared", kind="correspondence entry", key=entry_id
+            )
+        conn.execute("DELETE FROM correspondence WHERE rid = ?", (rid,))
+    conn.execute("DELETE FROM consent_events WHERE contact_id = ?", (contact_id,))
+    conn.execute("DELETE FROM legal_holds WHERE contact_id = ?", (contact_id,))
+    for bounce_id, data in conn.execute("SELECT id, data FROM bounces").fetchall():
+        if contact_id in json.loads(data).get("contact_ids", []):
+            conn.execute("DELETE FROM bounces WHERE id = ?", (bounce_id,))
+    for merge_id, data in conn.execute("SELECT id, data FROM merges").fetchall():
+        record = json.loads(data)
+        merged = [c.get("id") for c in record.get("merged_before", [])]
+        if record.get("survivor_id") == contact_id or contact_id in merged:
+            conn.execute("DELETE FROM merges WHERE id = ?", (merge_id,))
+    for request in privacy_requests(conn, path, None):
+        if request.contact_id == contact_id and request.requester:
+            from attrs import evolve
+
+            blank = evolve(request, requester="")
+            conn.execute(
+                "UPDATE privacy_requests SET data = ? WHERE id = ?",
+                (_privacy_row(blank)[3], request.id),
+            )
+    ids = sorted({contact_id, *scrub})
+    marks = ", ".join("?" * len(ids))
+    for seq, data in conn.execute(
+        f"SELECT seq, data FROM audit WHERE entity_id IN ({marks})", ids
+    ).fetchall():
+        record = json.loads(data)
+        changes = record.get("changes") or []
+        if any(c.get("old") is not None or c.get("new") is not None for c in changes):
+            record["changes"] = [{**c, "old": None, "new": None} for c in changes]
+            conn.execute(
+                "UPDATE audit SET data = ? WHERE seq = ?",
+                (json.dumps(record, ensure_ascii=False, separators=_SEPARATORS), seq),
+            )
+    conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+    conn.execute(
+        "INSERT INTO tombstones (contact_id, data) VALUES (?, ?)",
+        (contact_id, json.dumps(to_dict(tombstone), ensure_ascii=False, separators=_SEPARATORS)),
+    )
+
+
+def tombstones(conn: sqlite3.Connection, path: str) -> list[Tombstone]:
+    """Every tombstone, oldest first."""
+    rows = conn.execute("SELECT contact_id, data FROM tombstones ORDER BY seq").fetchall()
+    return [load_row(Tombstone, path, f"tombstone {i}", d) for i, d in rows]
+
+
+def purge(conn: sqlite3.Connection) -> None:
+    """Rewrite the full-text indexes (old segments are freed, and zeroed by
+    ``secure_delete``) and checkpoint the WAL into the file, truncating it."""
+    for table in ("contact_names", "correspondence_text"):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def create_bounce_table(conn: sqlite3.Connection) -> None:
     """The DDL of schema version 5: the bounce log."""
     conn.execute(
@@ -384,6 +476,8 @@ def filter_sql(where: SummaryFilter) -> tuple[str, list[Any]]:
             " ON e.rid = cc.entry_rid WHERE cc.contact_id = c.id AND e.occurred_us >= ?)"
         )
         params.append(_micros(where.silent_since))
+    if where.restricted is not None:
+        clauses.append(_RESTRICTED_ROW if where.restricted else f"NOT ({_RESTRICTED_ROW})")
     if where.owner is not None:
         clauses.append("c.owner = ?")
         params.append(where.owner)
@@ -534,7 +628,9 @@ __all__ = [
     "create_hold_table",
     "create_merge_table",
     "create_privacy_table",
+    "create_tombstone_table",
     "decisions",
+    "erase_contact",
     "filter_sql",
     "get_bounce",
     "get_merge",
@@ -543,8 +639,10 @@ __all__ = [
     "legal_holds",
     "merges_of",
     "privacy_requests",
+    "purge",
     "put_legal_hold",
     "summaries",
+    "tombstones",
     "update_bounce",
     "update_merge",
     "update_privacy_request",

@@ -202,6 +202,13 @@ def _v10_legal_holds(conn: sqlite3.Connection) -> None:
     create_hold_table(conn)
 
 
+def _v11_tombstones(conn: sqlite3.Connection) -> None:
+    """Version 11: tombstones of erased contacts (see :mod:`crmkit_sqlite.cockpit`)."""
+    from crmkit_sqlite.cockpit import create_tombstone_table
+
+    create_tombstone_table(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -217,6 +224,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v8_consent_ledger,
     _v9_privacy_requests,
     _v10_legal_holds,
+    _v11_tombstones,
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

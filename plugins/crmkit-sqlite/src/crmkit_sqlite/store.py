@@ -27,7 +27,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar
@@ -51,7 +51,7 @@ from crmkit.errors import (
 )
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Contact
-from crmkit.privacy import PrivacyRequest
+from crmkit.privacy import PrivacyRequest, Tombstone
 from crmkit.retention import LegalHold
 from crmkit.serialize import from_dict, to_dict
 from crmkit.store import (
@@ -1393,6 +1393,28 @@ class SQLiteStore:
         """See :meth:`crmkit.store.Store.legal_holds`."""
         with self._lock:
             return cockpit.legal_holds(self._conn, self.path, contact_id)
+
+    @_public
+    def erase_contact(
+        self, contact_id: str, tombstone: Tombstone, *, scrub: Collection[str] = ()
+    ) -> None:
+        """See :meth:`crmkit.store.Store.erase_contact` (``secure_delete`` zeroes what goes)."""
+        with self._write():
+            cockpit.erase_contact(self._conn, self.path, contact_id, tombstone, scrub)
+
+    @_public
+    def tombstones(self) -> list[Tombstone]:
+        """See :meth:`crmkit.store.Store.tombstones`."""
+        with self._lock:
+            return cockpit.tombstones(self._conn, self.path)
+
+    @_public
+    def purge_deleted(self) -> None:
+        """See :meth:`crmkit.store.Store.purge_deleted`."""
+        with self._lock:
+            if self._depth:
+                raise StoreError(code="store.transaction_nested")
+            cockpit.purge(self._conn)
 
     # -- audit ----------------------------------------------------------------------------------
     @_public
