@@ -59,7 +59,9 @@ def test_check_table_json_and_csv(db: str) -> None:
 def test_worklist_formats_filters_and_formula_safety(db: str) -> None:
     out = _run(db, "worklist", "--today", "2026-11-23")
     assert "Worklist 2026-11-23" in out and "has no billing contact" in out
-    text = _run(db, "worklist", "--today", "23.11.2026", "--format", "csv", "--kind", "contact.")
+    text = _run(
+        db, "worklist", "--today", "23.11.2026", "--format", "csv", "--kind", "contact.no_email"
+    )
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["kind"] for r in rows] == ["contact.no_email"]
     assert rows[0]["contact_name"] == "'=HYPERLINK(1) Formel"  # never a formula in Excel

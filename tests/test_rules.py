@@ -44,12 +44,14 @@ MUSTER = Company(
     emails=["info@muster.de"],
     phones=["+49 221 1234560"],
     addresses=[{"street": "Hauptstr. 1", "postal_code": "50667", "city": "Köln"}],
+    legal_basis="contract",
 )
 MAX = Person(
     first_name="Max",
     last_name="Mustermann",
     relationships={"customer"},
     emails=["max.mustermann@muster.de"],
+    legal_basis={"basis": "contract", "purpose": "Rahmenvertrag 2026"},
 )
 
 
@@ -182,7 +184,13 @@ CASES: list[Case] = [
      FULL_COMPANY, "company.contact_data_incomplete", True),
     ("contact data complete", MUSTER, FULL_COMPANY, "company.contact_data_incomplete", False),
     ("persons have no company rules", MAX, ctx(), "company.no_decision_maker", False),
+    # legal basis (Art. 6(1) GDPR)
+    ("no legal basis", Person(last_name="Ohnegrund"), LINKED_MAX, "contact.no_legal_basis", True),
+    ("legal basis documented", MAX, LINKED_MAX, "contact.no_legal_basis", False),
 ]  # fmt: skip
+
+#: Rules that need a policy setting to fire; tested on their own below.
+POLICY_ONLY = {"contact.field_not_needed"}
 
 
 @pytest.mark.parametrize(("contact", "context", "code", "fires"),
@@ -195,8 +203,20 @@ def test_rule_fires_where_it_should(
 
 
 def test_every_rule_has_a_firing_and_a_quiet_case() -> None:
-    assert {c[3] for c in CASES if c[4]} == set(RULES)
-    assert {c[3] for c in CASES if not c[4]} == set(RULES)
+    assert {c[3] for c in CASES if c[4]} == set(RULES) - POLICY_ONLY
+    assert {c[3] for c in CASES if not c[4]} == set(RULES) - POLICY_ONLY
+
+
+def test_data_minimisation_reports_fields_not_to_collect() -> None:
+    lead = Person(last_name="Neu", notes="Hobby: Segeln", legal_basis="legitimate_interest")
+    policy = {"not_collected": {"legitimate_interest": ["notes"]}}
+    assert "contact.field_not_needed" in codes(lead, LINKED_MAX, **policy)
+    assert "contact.field_not_needed" not in codes(lead, LINKED_MAX)
+    quiet = Person(last_name="Neu", legal_basis="legitimate_interest")
+    assert "contact.field_not_needed" not in codes(quiet, LINKED_MAX, **policy)
+    [finding] = [f for f in check_contact(lead, LINKED_MAX, RulePolicy(**policy))
+                 if f.code == "contact.field_not_needed"]  # fmt: skip
+    assert finding.field == "notes" and "Datenminimierung" in finding.message("de")
 
 
 def test_a_clean_company_and_person_have_no_findings() -> None:
@@ -381,6 +401,9 @@ def _every_finding() -> list[Finding]:
     out += check_contact(Company(name="Herr Max Mustermann"), ctx())
     out += check_contact(MUSTER, ctx())
     out += check_contact(Company(name="Lieferant GmbH"), ctx())
+    minimal = RulePolicy(not_collected={"legitimate_interest": ["notes"]})
+    out += check_contact(Person(last_name="Neu", notes="x", legal_basis="legitimate_interest"),
+                         ctx(aff()), minimal)  # fmt: skip
     return out
 
 

@@ -471,8 +471,10 @@ def test_today_must_be_a_date(crm: crmkit.CRM) -> None:
 # -- output --------------------------------------------------------------------------------------
 @pytest.fixture
 def busy(crm: crmkit.CRM) -> crmkit.CRM:
-    crm.contacts.add(Company(name="<script>alert(1)</script> & Co. KG", relationships={"customer"}))
-    max_ = crm.contacts.add(Person(first_name="Max", last_name="Mustermann", owner="anna"))
+    crm.contacts.add(Company(name="<script>alert(1)</script> & Co. KG", relationships={"customer"},
+                             legal_basis="contract"))  # fmt: skip
+    max_ = crm.contacts.add(Person(first_name="Max", last_name="Mustermann", owner="anna",
+                                   legal_basis="contract"))  # fmt: skip
     _call(crm, max_, dt.datetime(2026, 11, 2, 9, tzinfo=BERLIN), follow_up="2026-11-10",
           subject="<b>Angebot</b>")  # fmt: skip
     return crm

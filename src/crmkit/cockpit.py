@@ -266,6 +266,10 @@ def data_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
         for s in _summaries(crm, request, kind="person", linked=False):
             yield item_for(s, "person.not_linked", policy.severity("person.not_linked"),
                            action="action.link_company", source="data")  # fmt: skip
+    if policy.enabled("contact.no_legal_basis"):
+        for s in _summaries(crm, request, has_legal_basis=False):
+            yield item_for(s, "contact.no_legal_basis", policy.severity("contact.no_legal_basis"),
+                           action="action.clarify_basis", source="data")  # fmt: skip
     if policy.enabled("contact.no_email"):
         for s in _summaries(crm, request, has_email=False):
             yield item_for(s, "contact.no_email", policy.severity("contact.no_email"),

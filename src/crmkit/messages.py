@@ -229,6 +229,14 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "archiving a lead needs a reason",
         "zum Archivieren eines Interessenten ist ein Grund nötig",
     ),
+    "contact.no_legal_basis": (
+        "{name}: the legal basis for processing is not documented",
+        "{name}: die Rechtsgrundlage der Verarbeitung ist nicht dokumentiert",
+    ),
+    "contact.field_not_needed": (
+        "{name}: {field} is not to be collected on the basis {basis} (data minimisation)",
+        "{name}: {field} soll auf Grundlage {basis} nicht erhoben werden (Datenminimierung)",
+    ),
     # --- suggested actions --------------------------------------------------
     "action.decide_lead": (
         "decide: qualify, convert or archive the lead",
@@ -248,6 +256,11 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "check the contact by hand: name, role, e-mail, phone, address, consent",
         "Kontakt von Hand prüfen: Name, Rolle, E-Mail, Telefon, Anschrift, Einwilligung",
     ),
+    "action.clarify_basis": (
+        "clarify the legal basis (Rechtsgrundlage klären), e.g. by a consent request",
+        "Rechtsgrundlage klären, z. B. über eine Einwilligungsanfrage",
+    ),
+    "action.remove_field": ("remove the value", "Wert entfernen"),
     "action.fix_name": ("correct the name", "Namen korrigieren"),
     "action.make_company": (
         "store it as a company instead of a person",

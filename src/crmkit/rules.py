@@ -56,6 +56,8 @@ RULES: Final[Mapping[str, Rule]] = {
         Rule("customer.no_billing_contact", "error", "action.add_billing"),
         Rule("company.no_technical_contact", "info", "action.add_technical"),
         Rule("company.contact_data_incomplete", "warning", "action.complete_contact_data"),
+        Rule("contact.no_legal_basis", "warning", "action.clarify_basis"),
+        Rule("contact.field_not_needed", "warning", "action.remove_field"),
     )
 }
 
@@ -130,6 +132,12 @@ def _relationship_names(value: object) -> frozenset[str]:
     return frozenset(r.value for r in relationship_set("billing_required_for", value))
 
 
+def _not_collected(value: object) -> Mapping[str, frozenset[str]]:
+    if not isinstance(value, Mapping):
+        raise _convert.type_error("not_collected", "mapping of legal basis to fields", value)
+    return {str(k): _convert.tags(f"not_collected.{k}", v) for k, v in value.items()}
+
+
 def _qualify_days(value: object) -> int:
     return _positive_int("lead_qualify_days", value)
 
@@ -180,6 +188,10 @@ class RulePolicy:
     customer_silence_days: int = attrs.field(default=365, converter=_silence_days)
     follow_up_horizon_days: int = attrs.field(default=7, converter=_horizon_days)
     quality_sample_size: int = attrs.field(default=20, converter=_sample_size)
+    #: Data minimisation: legal basis → contact fields not to be collected for it.
+    not_collected: Mapping[str, frozenset[str]] = attrs.field(
+        factory=dict, converter=_not_collected
+    )
 
     def severity(self, code: str, default: Severity | None = None) -> Severity:
         """The severity of rule *code* under this policy."""
@@ -289,6 +301,12 @@ def check_contact(
         emit("contact.no_relationship", "relationships")
     if not contact.emails:
         emit("contact.no_email", "emails")
+    if contact.legal_basis is None:
+        emit("contact.no_legal_basis", "legal_basis")
+    else:
+        for name in sorted(policy.not_collected.get(contact.legal_basis.basis, ())):
+            if getattr(contact, name, None) not in (None, "", (), frozenset()):
+                emit("contact.field_not_needed", name, basis=contact.legal_basis.basis)
     for i, email in enumerate(contact.emails):
         if email.undeliverable:
             emit("contact.email_undeliverable", f"emails.{i}", address=email.address)

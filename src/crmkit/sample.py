@@ -14,12 +14,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
 from crmkit import normalize
-from crmkit.model import Address, Affiliation, Company, Contact, LeadInfo, Person, link
+from crmkit.model import (
+    Address,
+    Affiliation,
+    Company,
+    Contact,
+    LeadInfo,
+    LegalBasis,
+    Person,
+    link,
+)
 
 FIRST_NAMES: Final = (
     ("Jürgen", "m"), ("Max", "m"), ("Hans-Peter", "m"), ("Stefan", "m"), ("Thomas", "m"),
@@ -268,6 +277,15 @@ def demo_dataset(seed: int = 2026) -> SampleData:
         f"problem: mail to {bounced.emails[0].address} bounced (hard)",
         f"Problem: E-Mail an {bounced.emails[0].address} kam zurück (unzustellbar)",
     ))  # fmt: skip
+    # The legal basis follows the relationship; Kim Neumann's is left to clarify.
+    companies = [_with_basis(c) for c in companies]
+    persons = [p if p.display_name == "Kim Neumann" else _with_basis(p) for p in persons]
+    planted.append((
+        "problem: no documented legal basis for 'Kim Neumann', 'Schmidt & Partner GmbH' "
+        "and 'Test Test'",
+        "Problem: keine dokumentierte Rechtsgrundlage für „Kim Neumann“, „Schmidt & Partner "
+        "GmbH“ und „Test Test“",
+    ))  # fmt: skip
     entries = _correspondence(companies, persons, affiliations)
     return SampleData(
         tuple(companies),
@@ -278,6 +296,21 @@ def demo_dataset(seed: int = 2026) -> SampleData:
         (bounced.emails[0].address,),
         _expected(companies, persons, affiliations, bounced),
     )
+
+
+_C = TypeVar("_C", Company, Person)
+
+
+def _with_basis(contact: _C) -> _C:
+    """*contact* with the legal basis its relationships suggest (none without any)."""
+    names = {r.value for r in contact.relationships}
+    if not names:
+        return contact
+    if names <= {"lead", "prospect"}:
+        basis = LegalBasis(basis="legitimate_interest", purpose="Akquise")
+    else:
+        basis = LegalBasis(basis="contract", purpose="Geschäftsbeziehung")
+    return attrs.evolve(contact, legal_basis=basis)
 
 
 def _expected(
@@ -328,6 +361,7 @@ def _expected(
         "contact.email_undeliverable": frozenset({bounced.display_name}),
         "contact.no_email": names(c for c in (*companies, *persons) if not c.emails),
         "person.not_linked": names(p for p in persons if not linked[p.id]),
+        "contact.no_legal_basis": names(c for c in (*companies, *persons) if c.legal_basis is None),
     }
 
 

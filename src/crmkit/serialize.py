@@ -103,6 +103,7 @@ def converter() -> cattrs.Converter:
         # Rarely set, like bounced_at: left out of the JSON while unset.
         overrides["merged_into"] = override(omit_if_default=True)
         overrides["restricted_at"] = override(omit_if_default=True)
+        overrides["legal_basis"] = override(omit_if_default=True)
         conv.register_unstructure_hook(
             cls,
             make_dict_unstructure_fn(cls, conv, **overrides),  # type: ignore[arg-type]

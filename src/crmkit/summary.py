@@ -63,7 +63,8 @@ class SummaryFilter:
     * ``owner`` — owned by this actor id;
     * archived contacts only with ``include_archived``.
 
-    With ``restricted``, only contacts whose processing is (or is not)
+    With ``has_legal_basis``, only contacts with (or without) a documented
+    legal basis.  With ``restricted``, only contacts whose processing is (or is not)
     restricted (``restricted_at``, Art. 18).
 
     With ``active_on``, ``linked``, ``has_people`` and ``missing_role`` count
@@ -90,6 +91,7 @@ class SummaryFilter:
     sample_seed: int | None = None
     active_on: dt.date | None = None
     restricted: bool | None = None
+    has_legal_basis: bool | None = None
 
 
 def summarize(contact: Contact) -> ContactSummary:
@@ -174,6 +176,8 @@ def matches(
     if f.silent_since is not None and last_contact is not None and last_contact >= f.silent_since:
         return False
     if f.restricted is not None and (contact.restricted_at is not None) != f.restricted:
+        return False
+    if f.has_legal_basis is not None and (contact.legal_basis is not None) != f.has_legal_basis:
         return False
     return f.owner is None or contact.owner == f.owner
 

@@ -26,6 +26,7 @@ from crmkit.model.values import (
     Address,
     EmailAddress,
     LeadInfo,
+    LegalBasis,
     PhoneNumber,
     Relationship,
     relationship_set,
@@ -193,6 +194,16 @@ def _merged_into(value: object) -> ContactId | None:
     return ContactId(_convert.identifier("merged_into", value))
 
 
+def _legal_basis(value: object) -> LegalBasis | None:
+    if value is None or isinstance(value, LegalBasis):
+        return value
+    if isinstance(value, str):
+        return LegalBasis(basis=value)
+    if isinstance(value, Mapping):
+        return LegalBasis(**_kwargs(value, ("basis", "purpose", "consent_event_id")))
+    raise _convert.type_error("legal_basis", "LegalBasis, basis name or mapping", value)
+
+
 def _restricted_at(value: object) -> dt.datetime | None:
     return _convert.utc_datetime("restricted_at", value)
 
@@ -242,6 +253,8 @@ class Contact:
     archive_reason: str | None = attrs.field(default=None, converter=_archive_reason)
     #: Set on a contact that was merged into another (``crm.merge``): its id.
     merged_into: ContactId | None = attrs.field(default=None, converter=_merged_into)
+    #: Why the data may be processed (Art. 6(1) GDPR); ``None``: not documented yet.
+    legal_basis: LegalBasis | None = attrs.field(default=None, converter=_legal_basis)
     #: Set while processing is restricted (Art. 18 GDPR): kept for storage only.
     restricted_at: dt.datetime | None = attrs.field(default=None, converter=_restricted_at)
     created_at: dt.datetime | None = attrs.field(default=None, converter=_created_at)

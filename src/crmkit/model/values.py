@@ -294,6 +294,48 @@ def _lead_decision_maker(value: object) -> str | None:
     return _convert.identifier("decision_maker_id", value)
 
 
+#: Legal bases of processing (Art. 6(1) GDPR) a contact may rest on.
+LEGAL_BASES: Final[dict[str, str]] = {
+    "contract": "Art. 6(1)(b) GDPR",
+    "consent": "Art. 6(1)(a) GDPR",
+    "legitimate_interest": "Art. 6(1)(f) GDPR",
+    "legal_obligation": "Art. 6(1)(c) GDPR",
+}
+
+
+def _basis(value: object) -> str:
+    if value not in LEGAL_BASES:
+        raise ValidationError.single(
+            "legal_basis.basis", "value.choice", value=value, choices=", ".join(LEGAL_BASES)
+        )
+    return str(value)
+
+
+def _basis_purpose(value: object) -> str:
+    return _convert.text("legal_basis.purpose", value, max_length=500)
+
+
+def _basis_event(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return _convert.identifier("legal_basis.consent_event_id", value)
+
+
+@attrs.frozen(kw_only=True)
+class LegalBasis:
+    """Why the contact's data may be processed: the basis, the purpose, and for
+    consent the ledger event that proves it."""
+
+    basis: str = attrs.field(converter=_basis)
+    purpose: str = attrs.field(default="", converter=_basis_purpose)
+    consent_event_id: str | None = attrs.field(default=None, converter=_basis_event)
+
+    @property
+    def article(self) -> str:
+        """The GDPR article: ``Art. 6(1)(b) GDPR`` …"""
+        return LEGAL_BASES[self.basis]
+
+
 @attrs.frozen(kw_only=True)
 class LeadInfo:
     """What we know about a lead: where it came from and where it stands."""
@@ -322,11 +364,13 @@ class LeadInfo:
 __all__ = [
     "ADDRESS_LABELS",
     "LEAD_STATUSES",
+    "LEGAL_BASES",
     "PHONE_LABELS",
     "RELATIONSHIP_ALIASES",
     "Address",
     "EmailAddress",
     "LeadInfo",
+    "LegalBasis",
     "PhoneNumber",
     "Relationship",
     "relationship_set",

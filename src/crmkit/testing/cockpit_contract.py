@@ -58,7 +58,7 @@ class CockpitContract:
         add("lost", Person(first_name="Lea", last_name="Verloren", relationships={"lead"},
                            lead=LeadInfo(status="lost", since=T0.date() - 300 * _DAY),
                            archived_at=T0 - _DAY, restricted_at=T0 - _DAY))  # fmt: skip
-        add("solo", Person(first_name="Sol", last_name="Ohnefirma"))
+        add("solo", Person(first_name="Sol", last_name="Ohnefirma", legal_basis="contract"))
         store.add_affiliation(link(c["max"], c["muster"], roles={"decision_maker", "billing"}))
         store.add_affiliation(link(c["erika"], c["muster"], roles={"technical"}))
         store.add_affiliation(link(c["jan"], c["verein"]))
@@ -164,6 +164,7 @@ class CockpitContract:
             sample_seed=st.sampled_from([None, 202611, 7]),
             active_on=st.sampled_from([None, T0.date(), T0.date() - 400 * _DAY]),
             restricted=st.sampled_from([None, True, False]),
+            has_legal_basis=st.sampled_from([None, True, False]),
         )
 
         @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))

@@ -476,6 +476,9 @@ def filter_sql(where: SummaryFilter) -> tuple[str, list[Any]]:
             " ON e.rid = cc.entry_rid WHERE cc.contact_id = c.id AND e.occurred_us >= ?)"
         )
         params.append(_micros(where.silent_since))
+    if where.has_legal_basis is not None:
+        basis = "json_extract(c.data, '$.legal_basis') IS NOT NULL"
+        clauses.append(basis if where.has_legal_basis else f"NOT ({basis})")
     if where.restricted is not None:
         clauses.append(_RESTRICTED_ROW if where.restricted else f"NOT ({_RESTRICTED_ROW})")
     if where.owner is not None:
