@@ -14,6 +14,7 @@ from crmkit.errors import Finding
 from crmkit.hookspecs import hookimpl
 from crmkit.memory import open_memory_store
 from crmkit.model import Contact
+from crmkit.registry import PersonalField, builtin_fields
 from crmkit.store import StoreFactory
 
 
@@ -40,3 +41,10 @@ def crmkit_register_worklist_sources(register: Callable[[str, WorklistSource], N
     """Leads, customers, roles, data gaps, bounces, follow-ups and the quality sample."""
     for name, source in BUILTIN_SOURCES.items():
         register(name, source)
+
+
+@hookimpl
+def crmkit_register_personal_data(register: Callable[[PersonalField], None]) -> None:
+    """The fields of crmkit's own entities (see :func:`crmkit.registry.builtin_fields`)."""
+    for field in builtin_fields():
+        register(field)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from crmkit.crm import CRM
     from crmkit.errors import Finding
     from crmkit.model import Affiliation, Contact
+    from crmkit.registry import PersonalField
     from crmkit.store import StoreFactory
 
 PROJECT_NAME = "crmkit"
@@ -189,6 +190,21 @@ def crmkit_register_consent_providers(register: Callable[[str, Any], None]) -> N
 
     The core owns the schedule and the states (``crm.consents.run_schedule``);
     a provider only delivers.  A name registered twice is an error.
+    """
+
+
+@hookspec
+def crmkit_register_personal_data(register: Callable[[PersonalField], None]) -> None:
+    """Declare every field a plugin persists that may hold personal data.
+
+    :param register: call ``register(field)`` with a
+        :class:`crmkit.registry.PersonalField` per field (entity, field,
+        category, how it is exported and erased), also for bookkeeping fields
+        (category ``none``), so that :func:`crmkit.testing.undeclared_fields`
+        can tell a forgotten field from a harmless one.
+    :returns: ``None``.
+
+    Access reports and erasure are built from the declarations.
     """
 
 

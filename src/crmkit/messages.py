@@ -404,6 +404,27 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "check the identity, answer or refuse with reasons, or extend with reasons",
         "Identität prüfen, beantworten oder begründet ablehnen, oder begründet verlängern",
     ),
+    "privacy.report.title": (
+        "Access report (Art. 15 GDPR): {name}",
+        "Auskunft nach Art. 15 DSGVO: {name}",
+    ),
+    "privacy.report.generated": ("Generated on {day}.", "Erstellt am {day}."),
+    "privacy.report.contacts": ("Contact data", "Kontaktdaten"),
+    "privacy.report.affiliations": ("Affiliations", "Zugehörigkeiten"),
+    "privacy.report.correspondence": (
+        "Correspondence, internal notes included",
+        "Korrespondenz einschließlich interner Notizen",
+    ),
+    "privacy.report.consents": ("Consent ledger", "Einwilligungsprotokoll"),
+    "privacy.report.privacy_requests": ("Privacy requests", "Datenschutzanfragen"),
+    "privacy.report.legal_holds": ("Legal holds", "Aufbewahrungssperren"),
+    "privacy.report.bounces": ("Bounced mail", "Unzustellbare E-Mails"),
+    "privacy.report.audit": ("Audit records", "Protokolleinträge"),
+    "privacy.report.recipients": ("Recipients", "Empfänger"),
+    "privacy.report.retention": (
+        "Storage period and legal basis",
+        "Speicherdauer und Rechtsgrundlage",
+    ),
     "privacy.erasure_scheduled": (
         "{name} is restricted (Art. 18); erasure possible from {date}",
         "{name} ist eingeschränkt (Art. 18); Löschung möglich ab {date}",

@@ -186,6 +186,13 @@ class Hooks:
             self._call(impl, register=register)
         return providers
 
+    def personal_data(self) -> list[Any]:
+        """Every declared :class:`crmkit.registry.PersonalField` (built-in ones included)."""
+        fields: list[Any] = []
+        for impl in reversed(self.pm.hook.crmkit_register_personal_data.get_hookimpls()):
+            self._call(impl, register=fields.append)
+        return fields
+
     def commands(self) -> list[Any]:
         """CLI commands contributed by plugins."""
         commands: list[Any] = []

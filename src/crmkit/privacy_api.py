@@ -12,15 +12,19 @@ Every change is one transaction with an audit record.  Not legal advice.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
 from crmkit._guard import guarded
 from crmkit.correspondence import EntryRevision, timeline_query
+from crmkit.messages import Lang, render
 from crmkit.model import Contact
 from crmkit.privacy import PrivacyRequest, Tombstone, close, extend
 from crmkit.retention import GERMAN_DEFAULTS, LegalHold, RetentionPolicy, RetentionVerdict, verdict
+from crmkit.serialize import to_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from crmkit.crm import CRM
@@ -304,10 +308,97 @@ class Privacy:
             done.extend(result.tombstones)
         return done
 
+    @guarded("export", "contact")
+    def access_report(self, contact: Contact | str, today: dt.date | None = None) -> AccessReport:
+        """Everything stored about the person (Art. 15 GDPR), as JSON and readable text.
+
+        The contact and the records merged into it; affiliations; all
+        correspondence, internal notes included; the consent ledger; privacy
+        requests, legal holds and bounces; the audit records about them; the
+        legal basis, the purposes and the retention verdict; the recipients
+        (sync links, once a sync plugin is installed).
+        """
+        crm = self._crm
+        store = crm.store
+        people = self._person(crm._load(contact, follow=False))
+        ids = {p.id for p in people}
+        affs = {
+            a.id: a
+            for p in people
+            for a in store.affiliations_of_person(p.id) + store.affiliations_of_company(p.id)
+        }
+        entries = store.timeline(timeline_query(ids))
+        consents = [e for i in ids for e in store.consent_events(i)]
+        audit_ids = ids | set(affs) | {e.id for e in entries}
+        head = people[0]
+        verdict_ = self.retention(head, today)
+        data: dict[str, Any] = {
+            "name": head.display_name,
+            "number": head.number,
+            "generated_on": (today or crm.today()).isoformat(),
+            "contacts": [to_dict(p) for p in people],
+            "affiliations": [to_dict(a) for a in affs.values()],
+            "correspondence": [to_dict(e) for e in entries],
+            "consents": [to_dict(e) for e in consents],
+            "privacy_requests": [to_dict(r) for r in store.iter_privacy_requests()
+                                 if r.contact_id in ids],
+            "legal_holds": [to_dict(h) for i in ids for h in store.legal_holds(contact_id=i)],
+            "bounces": [to_dict(b) for b in store.iter_bounces() if ids & set(b.contact_ids)],
+            "audit": [to_dict(r) for r in store.iter_audit() if r.entity_id in audit_ids],
+            "recipients": [],
+            "legal_basis": to_dict(head.legal_basis) if head.legal_basis else None,
+            "purposes": sorted({e.purpose for e in consents}
+                               | ({head.legal_basis.purpose} if head.legal_basis
+                                  and head.legal_basis.purpose else set())),
+            "retention": to_dict(verdict_),
+        }  # fmt: skip
+        crm._record("export", "contact", head.id, reason="access report (Art. 15)")
+        return AccessReport(data=data)
+
     @guarded("read", "privacy_request")
     def tombstones(self) -> list[Tombstone]:
         """What remains of erased contacts: ids, numbers, dates and reasons."""
         return self._crm.store.tombstones()
+
+
+@attrs.frozen(kw_only=True)
+class AccessReport:
+    """Everything stored about a person (Art. 15), machine-readable (Art. 20) and readable.
+
+    ``data`` is a JSON-ready dict; :meth:`markdown` renders it in German or
+    English, ``_repr_html_`` in Jupyter.
+    """
+
+    data: Mapping[str, Any]
+
+    def to_json(self) -> str:
+        """The report as JSON (UTF-8 text, keys sorted)."""
+        return json.dumps(self.data, ensure_ascii=False, indent=2, sort_keys=True)
+
+    def markdown(self, lang: Lang = "de") -> str:
+        """The report as Markdown, headings in *lang*."""
+        lines = [f"# {render('privacy.report.title', lang, name=self.data['name'])}", ""]
+        lines.append(render("privacy.report.generated", lang, day=self.data["generated_on"]))
+        for key in _SECTIONS:
+            items = self.data[key]
+            lines += ["", f"## {render('privacy.report.' + key, lang)} ({len(items)})", ""]
+            for item in items:
+                lines.append("- " + json.dumps(item, ensure_ascii=False, sort_keys=True))
+        retention = self.data["retention"]
+        lines += ["", f"## {render('privacy.report.retention', lang)}", "",
+                  json.dumps(retention, ensure_ascii=False, sort_keys=True)]  # fmt: skip
+        return "\n".join(lines) + "\n"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return "<pre>" + escape(self.markdown()) + "</pre>"
+
+
+_SECTIONS: Final = (
+    "contacts", "affiliations", "correspondence", "consents", "privacy_requests",
+    "legal_holds", "bounces", "audit", "recipients",
+)  # fmt: skip
 
 
 @attrs.frozen(kw_only=True)
@@ -321,4 +412,4 @@ class ErasureResult:
     verdicts: tuple[RetentionVerdict, ...] = ()
 
 
-__all__ = ["ErasureResult", "Privacy", "RequestRef"]
+__all__ = ["AccessReport", "ErasureResult", "Privacy", "RequestRef"]
