@@ -316,3 +316,15 @@ def test_the_schedule_is_policy_data() -> None:
         ClarificationPolicy(remind_after_days=[28, 14])
     with pytest.raises(ValidationError):
         ClarificationPolicy(remind_after_days=[14], close_after_days=10)
+
+
+def test_stale_consents_are_on_the_worklist(clock: Clock) -> None:
+    crm = crmkit.open("memory://", clock=clock)
+    old = crm.contacts.add(Person(last_name="Altkunde"))
+    fresh = crm.contacts.add(Person(last_name="Neukunde"))
+    crm.consents.record(old, "newsletter", "granted", at="2024-09-01T10:00:00+00:00", **PROOF)
+    crm.consents.record(fresh, "newsletter", "granted", at="2026-09-01T10:00:00+00:00", **PROOF)
+    [item] = crm.worklist(dt.date(2026, 11, 23)).of_kind("consent.stale")
+    assert item.contact_id == old.id and "2024-09-01" in item.reason("de")
+    crm.consents.record(old, "newsletter", "used", channel="mailing", source="Newsletter 11/2026")
+    assert crm.worklist(dt.date(2026, 11, 23)).of_kind("consent.stale") == []

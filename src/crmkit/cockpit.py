@@ -349,10 +349,30 @@ def sample_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
                        source="sample", month=request.today.strftime("%Y-%m"))  # fmt: skip
 
 
+def _stale_consents(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
+    from crmkit.consent import state
+
+    after = crm.consents.policy.stale_after
+    for contact_id in crm.store.consent_contacts():
+        summary = _summary_of(crm, contact_id)
+        if summary is None:
+            continue
+        events = crm.store.consent_events(contact_id)
+        for purpose in dict.fromkeys(e.purpose for e in events if e.kind == "granted"):
+            current = state(events, purpose)
+            if current.stale(request.today, after):
+                last = max(m for m in (current.granted_at, current.last_used) if m is not None)
+                yield item_for(summary, "consent.stale", "warning", due=request.today,
+                               action="action.reconfirm_consent", source="consent",
+                               purpose=purpose, date=last.date().isoformat())  # fmt: skip
+
+
 def consent_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
-    """Open consent requests with their next deadline; cases without answer to decide."""
+    """Open consent requests with their next deadline; cases without answer to decide;
+    granted consents unused for too long (re-confirm them instead of using them)."""
     if not crm.allowed("read", "consent"):
         return
+    yield from _stale_consents(crm, request)
     for found in crm.consents.cases():
         if found.stage not in ("open", "no_response"):
             continue

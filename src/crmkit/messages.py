@@ -368,6 +368,14 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{name} hat auf die Einwilligungsanfrage ({purpose}) nicht geantwortet: "
         "Vorgehen entscheiden",
     ),
+    "consent.stale": (
+        "{name}: the consent for {purpose} was last given or used on {date}",
+        "{name}: die Einwilligung für {purpose} wurde zuletzt am {date} erteilt oder genutzt",
+    ),
+    "action.reconfirm_consent": (
+        "ask for re-confirmation before using it (crm.consents.request)",
+        "vor der Nutzung erneut bestätigen lassen (crm.consents.request)",
+    ),
     "action.consent_step": (
         "send the reminder or close the case (crm.consents.run_schedule)",
         "Erinnerung senden oder Fall schließen (crm.consents.run_schedule)",
