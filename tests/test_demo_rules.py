@@ -57,3 +57,9 @@ def test_demo_dataset_is_reproducible(tmp_path: Path) -> None:
     a, b = demo_dataset(7), demo_dataset(7)
     assert [c.display_name for c in a.persons] == [c.display_name for c in b.persons]
     assert a.expected == b.expected and a.bounces == b.bounces
+
+
+def test_the_demo_runs_a_consent_case_to_each_end_state(report: crmkit.CRM) -> None:
+    stages = {c.stage for c in report.consents.cases()}
+    assert stages == {"granted", "declined", "no_response"}
+    assert report.worklist().of_kind("consent.decision_needed")

@@ -38,6 +38,7 @@ from crmkit.io.policy import load_policy
 from crmkit.messages import Lang, render
 from crmkit.model import Company, Contact, Person
 from crmkit.plugins import Hooks, make_plugin_manager
+from crmkit.privacy import Tombstone
 from crmkit.sample import SampleData, SampleEntry, demo_dataset
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -265,7 +266,46 @@ def demo(obj: Context, reset: bool, seed: int) -> None:
             obj.console.print(f"  • {contact.number} {finding.message(obj.lang)}")
         _demo_actors(obj, crm)
         _demo_history(obj, crm, data)
+        _demo_consents(obj, crm, data)
         _demo_quality(obj, crm)
+
+
+def _demo_consents(obj: Context, crm: CRM, data: SampleData) -> None:
+    """A consent clarification run through reminders to each end state, and the decisions."""
+    people = [p for p in data.persons if p.emails and p.legal_basis is not None][:3]
+    if len(people) < 3:
+        return
+    now = crm.now()
+
+    def day(n: int) -> dt.datetime:
+        return now + dt.timedelta(days=n)
+
+    with crm.transaction():
+        for person in people:
+            crm.consents.record(person, "newsletter", "requested", at=day(-50), channel="email",
+                                source="Klärung Newsletter-Verteiler",
+                                request_id=f"demo-{person.id[:8]}")  # fmt: skip
+        crm.consents.run_schedule(day(-36).date())  # first reminder, day 14
+        crm.consents.run_schedule(day(-22).date())  # second reminder, day 28
+        crm.consents.record_answer(
+            people[0], "newsletter", "granted", at=day(-20), channel="survey",
+            source="Umfrage Newsletter", text="Ja, ich möchte den Newsletter erhalten.",
+            text_version="2026-1",
+        )  # fmt: skip
+        crm.consents.record_answer(people[1], "newsletter", "declined", at=day(-15),
+                                   channel="survey", source="Umfrage Newsletter")  # fmt: skip
+        crm.consents.run_schedule(day(-8).date())  # day 42: no response
+    obj.console.print(obj.say("cli.demo.consents"))
+    for person in people:
+        found = crm.consents.case(person, "newsletter")
+        decision = crm.consents.may_contact(person, "newsletter", "email")
+        stage = found.stage if found else "none"
+        obj.console.print(
+            f"  • {person.display_name}: {obj.say('cli.demo.case.' + stage)} — "
+            f"{decision.reason(obj.lang)}",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _demo_quality(obj: Context, crm: CRM) -> None:
@@ -294,8 +334,11 @@ def _delete_demo_store(crm: CRM) -> None:
             if entry.id not in deleted:
                 crm.store.delete_entry(entry.id)
                 deleted.add(entry.id)
-    for contact in contacts:
-        crm.store.delete_contact(contact.id)
+    today = crm.today()
+    for contact in contacts:  # the ledger, holds, bounces … go with them
+        tombstone = Tombstone(contact_id=contact.id, number=contact.number or "",
+                              erased_on=today, reason="demo --reset")  # fmt: skip
+        crm.store.erase_contact(contact.id, tombstone)
 
 
 def _log_demo_entries(crm: CRM, entries: Sequence[SampleEntry]) -> None:

@@ -774,6 +774,19 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Zusammenführen mit: crmkit merge BLEIBT ANDERER --dry-run; oder beide getrennt "
         "halten mit crm.mark_distinct(a, b)",
     ),
+    "cli.demo.consents": (
+        "A consent clarification (newsletter), through two reminders to its end states:",
+        "Eine Einwilligungsklärung (Newsletter), über zwei Erinnerungen bis zum Ende:",
+    ),
+    "cli.demo.case.granted": ("granted", "erteilt"),
+    "cli.demo.case.declined": ("declined", "abgelehnt"),
+    "cli.demo.case.no_response": (
+        "no response, a decision is needed",
+        "keine Antwort, Entscheidung nötig",
+    ),
+    "cli.demo.case.open": ("open", "offen"),
+    "cli.demo.case.decided": ("decided", "entschieden"),
+    "cli.demo.case.none": ("not asked", "nicht angefragt"),
     "cli.error": ("error: {detail}", "Fehler: {detail}"),
     "extra_missing": (
         "{feature} needs the optional {extra!r} extra: pip install 'crmkit[{extra}]'",
@@ -937,6 +950,13 @@ _TRANSLATED: dict[str, dict[str, tuple[str, str]]] = {
     "resource": RESOURCE_NOUNS,
     "action": VERBS,
     "bounce": BOUNCE_WORDS,
+    "channel": {
+        "email": ("e-mail", "E-Mail"),
+        "phone": ("phone", "Telefon"),
+        "letter": ("letter", "Brief"),
+        "sms": ("SMS", "SMS"),
+        "fax": ("fax", "Fax"),
+    },
 }
 
 
