@@ -112,3 +112,22 @@ def test_retention_and_holds_through_the_facade(crm: crmkit.CRM) -> None:
     plan: dict[str, Any] = {v.contact_id: v for v in crm.privacy.erasure_plan()}
     assert plan[erika.id].erase_now and plan[max_.id].erasable_from == D(2032, 1, 1)
     assert [h.id for h in crm.privacy.holds(erika)] == [hold.id]
+
+
+def test_letters_and_emails_default_to_business_letters(crm: crmkit.CRM) -> None:
+    max_ = crm.contacts.add(Person(last_name="Mustermann"))
+    log = crm.correspondence.log
+    letter_ = log(max_, "letter", direction="outbound", occurred_at=crm.now(),
+                  subject="Auftragsbestätigung")  # fmt: skip
+    call = crm.correspondence.log(max_, "phone", direction="inbound", occurred_at=crm.now(),
+                                  subject="Rückfrage")  # fmt: skip
+    offer = crm.correspondence.log(max_, "email", direction="outbound", occurred_at=crm.now(),
+                                   subject="Angebot ohne Abschluss",
+                                   retention_category="")  # not a Handelsbrief  # fmt: skip
+    assert (letter_.retention_category, call.retention_category, offer.retention_category) == (
+        "business_letter", None, None,
+    )  # fmt: skip
+    crm.correspondence.default_retention["phone"] = "tax_document"
+    later = crm.correspondence.log(max_, "phone", direction="inbound", occurred_at=crm.now(),
+                                   subject="Steuerfrage")  # fmt: skip
+    assert later.retention_category == "tax_document"

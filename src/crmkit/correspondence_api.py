@@ -48,6 +48,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 EntryRef = CorrespondenceEntry | str
 
+#: Default retention categories by channel (see ``Correspondence.default_retention``).
+DEFAULT_RETENTION: dict[str, str] = {"letter": "business_letter", "email": "business_letter"}
+
 
 def _entry_id(ref: EntryRef) -> str:
     if isinstance(ref, CorrespondenceEntry):
@@ -64,6 +67,10 @@ class Correspondence:
 
     def __init__(self, crm: CRM) -> None:
         self._crm = crm
+        #: The retention category an entry gets when none is given, by channel:
+        #: letters and e-mails are kept as business letters (6 years, §257 HGB)
+        #: unless the caller says otherwise.  Policy data: change it per installation.
+        self.default_retention: dict[str, str] = dict(DEFAULT_RETENTION)
 
     # -- helpers ---------------------------------------------------------------
     def _contacts(self, contact: object) -> list[Contact]:
@@ -162,7 +169,10 @@ class Correspondence:
         one, for ``internal_note`` and ``association_note``).  *follow_up* is
         a :class:`~crmkit.correspondence.FollowUp`, or just its due date.
         ``internal=True`` (default for the note channels) needs the
-        ``internal_note`` permission.  Returns the stored entry (revision 1).
+        ``internal_note`` permission.  *retention_category* defaults by
+        channel (:attr:`default_retention`: letters and e-mails are business
+        letters); ``""`` says the entry has none (an offer that led to no
+        deal is not a Handelsbrief).  Returns the stored entry (revision 1).
         """
         values: dict[str, Any] = {
             "contact_ids": [c.id for c in self._contacts(contact)],
@@ -173,12 +183,13 @@ class Correspondence:
             "agreements": agreements,
             "next_steps": next_steps,
             "follow_up": dict(follow_up) if isinstance(follow_up, Mapping) else follow_up,
-            "retention_category": retention_category,
             "tags": tags,
             "source": source,
         }
         if direction is not None:
             values["direction"] = direction
+        if retention_category is not None:  # "" says: no retention category
+            values["retention_category"] = retention_category or None
         if internal is not None:
             values["internal"] = internal
         return self._new_entry(values, action="log")
@@ -186,6 +197,9 @@ class Correspondence:
     def _new_entry(self, values: dict[str, Any], *, action: str) -> CorrespondenceEntry:
         """Build, check and store a new entry from *values* (contact ids already checked)."""
         crm = self._crm
+        if "retention_category" not in values and "channel" in values:
+            default = self.default_retention.get(channel_name(values["channel"]))
+            values = {**values, "retention_category": default}
         entry = CorrespondenceEntry(**values, recorded_at=crm.now(), author=crm.actor.id)
         if entry.internal:
             crm.require("create", "internal_note", entry.id)
@@ -432,4 +446,4 @@ def _due_by(value: dt.date | str | None) -> dt.date | None:
     )
 
 
-__all__ = ["Correspondence", "EntryRef"]
+__all__ = ["DEFAULT_RETENTION", "Correspondence", "EntryRef"]
