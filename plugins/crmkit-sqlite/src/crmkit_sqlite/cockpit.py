@@ -16,6 +16,8 @@ import sqlite3
 from collections.abc import Collection, Iterator
 from typing import Any, Final
 
+import attrs
+
 from crmkit.bounce import Bounce
 from crmkit.consent import ConsentEvent
 from crmkit.errors import ConflictError, NotFoundError
@@ -23,14 +25,13 @@ from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.privacy import PrivacyRequest, Tombstone
 from crmkit.retention import LegalHold
 from crmkit.serialize import to_dict
-from crmkit.store import check_version
 from crmkit.summary import (
     SAMPLE_MODULUS,
     ContactSummary,
     SummaryFilter,
     sample_coefficients,
 )
-from crmkit_sqlite.rows import load_row
+from crmkit_sqlite.rows import VersionedTable, load_row
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: Written exactly like this in the index and the queries, so SQLite matches them.
@@ -192,51 +193,31 @@ def create_privacy_table(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX idx_privacy_status ON privacy_requests (status, received)")
 
 
-def _privacy_row(request: PrivacyRequest) -> tuple[Any, ...]:
-    data = json.dumps(to_dict(request), ensure_ascii=False, separators=_SEPARATORS)
-    return (request.status, request.received.isoformat(), request.version, data)
+#: The data-subject requests (schema version 9).
+PRIVACY_REQUESTS: Final = VersionedTable(
+    table="privacy_requests",
+    kind="privacy request",
+    cls=PrivacyRequest,
+    columns=("status", "received"),
+    values=lambda r: (r.status, r.received.isoformat()),
+)
 
 
 def add_privacy_request(conn: sqlite3.Connection, request: PrivacyRequest) -> PrivacyRequest:
     """Insert a request with version 1."""
-    if conn.execute("SELECT 1 FROM privacy_requests WHERE id = ?", (request.id,)).fetchone():
-        raise ConflictError(code="exists", kind="privacy request", key=request.id)
-    from attrs import evolve
-
-    stored = evolve(request, version=1)
-    conn.execute(
-        "INSERT INTO privacy_requests (id, status, received, version, data) VALUES (?, ?, ?, ?, ?)",
-        (stored.id, *_privacy_row(stored)),
-    )
-    return stored
+    return PRIVACY_REQUESTS.add(conn, request)
 
 
 def get_privacy_request(conn: sqlite3.Connection, path: str, request_id: str) -> PrivacyRequest:
     """The request with this id."""
-    row = None
-    if isinstance(request_id, str):
-        row = conn.execute(
-            "SELECT data FROM privacy_requests WHERE id = ?", (request_id,)
-        ).fetchone()
-    if row is None:
-        raise NotFoundError(kind="privacy request", key=request_id)
-    return load_row(PrivacyRequest, path, f"privacy request {request_id}", row[0])
+    return PRIVACY_REQUESTS.get(conn, path, request_id)
 
 
 def update_privacy_request(
     conn: sqlite3.Connection, path: str, request: PrivacyRequest
 ) -> PrivacyRequest:
     """Replace a request, checking its version."""
-    current = get_privacy_request(conn, path, request.id)
-    check_version("privacy request", request.id, request.version, current.version)
-    from attrs import evolve
-
-    stored = evolve(request, version=current.version + 1)
-    conn.execute(
-        "UPDATE privacy_requests SET status = ?, received = ?, version = ?, data = ? WHERE id = ?",
-        (*_privacy_row(stored), stored.id),
-    )
-    return stored
+    return PRIVACY_REQUESTS.update(conn, path, request)
 
 
 def privacy_requests(
@@ -338,13 +319,9 @@ def erase_contact(
             conn.execute("DELETE FROM merges WHERE id = ?", (merge_id,))
     for request in privacy_requests(conn, path, None):
         if request.contact_id == contact_id and request.requester:
-            from attrs import evolve
-
-            blank = evolve(request, requester="")
-            conn.execute(
-                "UPDATE privacy_requests SET data = ? WHERE id = ?",
-                (_privacy_row(blank)[3], request.id),
-            )
+            blank = json.dumps(to_dict(attrs.evolve(request, requester="")),
+                               ensure_ascii=False, separators=_SEPARATORS)  # fmt: skip
+            conn.execute("UPDATE privacy_requests SET data = ? WHERE id = ?", (blank, request.id))
     ids = sorted({contact_id, *scrub})
     marks = ", ".join("?" * len(ids))
     for seq, data in conn.execute(
@@ -546,15 +523,14 @@ def summaries(
 
 
 # -- bounces ------------------------------------------------------------------------------
-def _bounce_row(bounce: Bounce) -> tuple[Any, ...]:
-    data = to_dict(bounce)
-    return (
-        bounce.address.lower(),
-        data["at"],
-        int(bounce.processed),
-        bounce.version,
-        json.dumps(data, ensure_ascii=False, separators=_SEPARATORS),
-    )
+#: The bounce log (schema version 5).
+BOUNCES: Final = VersionedTable(
+    table="bounces",
+    kind="bounce",
+    cls=Bounce,
+    columns=("address_lower", "at", "processed"),
+    values=lambda b: (b.address.lower(), to_dict(b)["at"], int(b.processed)),
+)
 
 
 def _load_bounce(path: str, bounce_id: str, data: str) -> Bounce:
@@ -563,42 +539,17 @@ def _load_bounce(path: str, bounce_id: str, data: str) -> Bounce:
 
 def add_bounce(conn: sqlite3.Connection, bounce: Bounce) -> Bounce:
     """Insert a new bounce with version 1."""
-    if conn.execute("SELECT 1 FROM bounces WHERE id = ?", (bounce.id,)).fetchone():
-        raise ConflictError(code="exists", kind="bounce", key=bounce.id)
-    from attrs import evolve
-
-    stored = evolve(bounce, version=1)
-    conn.execute(
-        "INSERT INTO bounces (id, address_lower, at, processed, version, data)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (stored.id, *_bounce_row(stored)),
-    )
-    return stored
+    return BOUNCES.add(conn, bounce)
 
 
 def update_bounce(conn: sqlite3.Connection, path: str, bounce: Bounce) -> Bounce:
     """Replace a bounce, checking its version."""
-    current = get_bounce(conn, path, bounce.id)
-    check_version("bounce", bounce.id, bounce.version, current.version)
-    from attrs import evolve
-
-    stored = evolve(bounce, version=current.version + 1)
-    conn.execute(
-        "UPDATE bounces SET address_lower = ?, at = ?, processed = ?, version = ?, data = ?"
-        " WHERE id = ?",
-        (*_bounce_row(stored), stored.id),
-    )
-    return stored
+    return BOUNCES.update(conn, path, bounce)
 
 
 def get_bounce(conn: sqlite3.Connection, path: str, bounce_id: str) -> Bounce:
     """The bounce with this id."""
-    row = None
-    if isinstance(bounce_id, str):
-        row = conn.execute("SELECT data FROM bounces WHERE id = ?", (bounce_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(kind="bounce", key=bounce_id)
-    return _load_bounce(path, bounce_id, row[0])
+    return BOUNCES.get(conn, path, bounce_id)
 
 
 def iter_bounces(
