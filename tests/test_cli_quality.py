@@ -111,3 +111,26 @@ def test_duplicates_lists_the_planted_pairs_of_the_demo(tmp_path: Path) -> None:
     pairs = {frozenset((r["left"].split(" ", 1)[1], r["right"].split(" ", 1)[1])) for r in rows}
     assert frozenset({"Muster GmbH", "Muster Gesellschaft mbH"}) in pairs
     assert all(r["verdict"] in ("match", "review") and r["agreeing"] for r in rows)
+
+
+def test_import_dry_run_then_import_then_rerun(tmp_path: Path) -> None:
+    csv_file = tmp_path / "kontakte.csv"
+    csv_file.write_bytes(
+        "Vorname;Nachname;Firma;E-Mail\n"
+        "Jürgen;Müller;Müller GmbH;j.mueller@mueller.de\n"
+        "Erika;Mustermann;;erika@example\n".encode("cp1252")
+    )
+    db = str(tmp_path / "i.db")
+    runner = CliRunner()
+    dry = runner.invoke(main, ["--db", db, "--lang", "de", "import", str(csv_file), "--dry-run"])
+    assert dry.exit_code == 1 and "Probelauf" in dry.stdout and "Zeile 3" in dry.stdout
+    with crmkit.open(f"sqlite:///{db}") as crm:
+        assert crm.contacts.count() == 0
+    real = runner.invoke(main, ["--db", db, "import", str(csv_file)])
+    assert real.exit_code == 1 and "2 contacts created" in real.stdout
+    again = runner.invoke(main, ["--db", db, "import", str(csv_file)])
+    assert "0 contacts created" in again.stdout
+    with crmkit.open(f"sqlite:///{db}") as crm:
+        assert crm.contacts.count() == 2
+    bad = runner.invoke(main, ["--db", db, "import", str(csv_file), "--map", "Vorname"])
+    assert bad.exit_code == 2 and "HEADER=FIELD" in bad.stderr

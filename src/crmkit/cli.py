@@ -1037,6 +1037,7 @@ def import_whatsapp(
 from crmkit.cli_quality import (  # noqa: E402
     check_command,
     duplicates_command,
+    import_command,
     merge_command,
     unmerge_command,
     worklist_command,
@@ -1046,6 +1047,7 @@ for _command in (
     check_command,
     worklist_command,
     duplicates_command,
+    import_command,
     merge_command,
     unmerge_command,
 ):

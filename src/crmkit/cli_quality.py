@@ -256,9 +256,41 @@ def duplicates_command(obj: Context, limit: int, fmt: str) -> None:
             obj.console.print(obj.say("cli.duplicates.try"))
 
 
+@click.command(name="import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+@click.option("--on-duplicate", type=click.Choice(["skip", "flag"]), default="skip",
+              show_default=True, help="A row matching a stored contact.")  # fmt: skip
+@click.option("--map", "maps", multiple=True, metavar="HEADER=FIELD",
+              help="Read the column HEADER as FIELD (repeatable).")  # fmt: skip
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.pass_obj
+def import_command(
+    obj: Context, path: str, dry_run: bool, on_duplicate: str, maps: tuple[str, ...],
+    batch_size: int,
+) -> None:  # fmt: skip
+    """Import contacts from a CSV file (German or English Excel export)."""
+    mapping: dict[str, str] = {}
+    for item in maps:
+        header, sep, field = item.partition("=")
+        if not sep or not header.strip() or not field.strip():
+            raise ValidationError.single("--map", "cli.import.bad_map", value=item)
+        mapping[header.strip()] = field.strip()
+    with obj.crm() as crm:
+        report = crm.import_csv(path, mapping or None, dry_run=dry_run,
+                                on_duplicate=on_duplicate, batch_size=batch_size)  # fmt: skip
+        first, *rest = report.lines(obj.lang)
+        obj.console.print(Text(first, style="bold"))
+        for line in rest:
+            obj.console.print(Text("  • " + line))
+        if not report.ok:
+            raise SystemExit(1)
+
+
 __all__ = [
     "check_command",
     "duplicates_command",
+    "import_command",
     "merge_command",
     "safe_cell",
     "unmerge_command",

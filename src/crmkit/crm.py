@@ -464,6 +464,34 @@ class CRM:
         )
         return [attrs.evolve(m, contact=self._show(m.contact)) for m in matches]
 
+    # -- importing ------------------------------------------------------------------------
+    @guarded("create", "contact")
+    def import_csv(
+        self,
+        source: Any,
+        mapping: Mapping[str, str] | None = None,
+        *,
+        dry_run: bool = False,
+        on_duplicate: str = "skip",
+        batch_size: int = 1000,
+    ) -> Any:
+        """Import contacts from a CSV file (or binary stream) as German Excel writes it.
+
+        Encoding, delimiter and columns are detected (German and English
+        headers; *mapping* overrides); one row may create a company, a person
+        and their affiliation.  ``dry_run=True`` checks every row and writes
+        nothing; otherwise valid rows are imported in batches of *batch_size*
+        (one transaction each) and the rest reported.  Re-running a file adds
+        nothing (external ids, else the duplicate check; *on_duplicate*
+        ``"skip"`` or ``"flag"``).  Returns a
+        :class:`crmkit.importing.CsvImportReport`.  Needs the right to create
+        contacts (a dry run too: it is the first half of an import).
+        """
+        from crmkit.importing import import_csv
+
+        return import_csv(self, source, mapping, dry_run=dry_run, on_duplicate=on_duplicate,
+                          batch_size=batch_size)  # fmt: skip
+
     # -- merging duplicates ------------------------------------------------------------
     @guarded("merge", "contact")
     def merge(

@@ -787,6 +787,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.demo.case.open": ("open", "offen"),
     "cli.demo.case.decided": ("decided", "entschieden"),
     "cli.demo.case.none": ("not asked", "nicht angefragt"),
+    "cli.import.bad_map": (
+        "{value!r} is not HEADER=FIELD (e.g. Kd-Nr=external_id)",
+        "{value!r} hat nicht die Form SPALTE=FELD (z. B. Kd-Nr=external_id)",
+    ),
     "cli.error": ("error: {detail}", "Fehler: {detail}"),
     "extra_missing": (
         "{feature} needs the optional {extra!r} extra: pip install 'crmkit[{extra}]'",
@@ -891,6 +895,77 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "ein Brief und Notizen",
     ),
     "cli.demo.try": ("Try: {commands}", "Zum Ausprobieren: {commands}"),
+    # --- CSV import ----------------------------------------------------------
+    "csv.where_cell": ("row {row}, column {column!r}", "Zeile {row}, Spalte {column!r}"),
+    "csv.where_row": ("row {row}", "Zeile {row}"),
+    "csv.summary": (
+        "{rows} rows read: {contacts} contacts created, {linked} affiliations, "
+        "{skipped} rows skipped, {duplicates} duplicates, {problems} problems",
+        "{rows} Zeilen gelesen: {contacts} Kontakte angelegt, {linked} Zugehörigkeiten, "
+        "{skipped} Zeilen übersprungen, {duplicates} Dubletten, {problems} Probleme",
+    ),
+    "csv.summary_dry_run": (
+        "dry run, nothing written: {rows} rows read, {contacts} contacts and {linked} "
+        "affiliations would be created, {skipped} rows skipped, {duplicates} duplicates, "
+        "{problems} problems",
+        "Probelauf, nichts gespeichert: {rows} Zeilen gelesen, {contacts} Kontakte und "
+        "{linked} Zugehörigkeiten würden angelegt, {skipped} Zeilen übersprungen, "
+        "{duplicates} Dubletten, {problems} Probleme",
+    ),
+    "csv.unknown_columns": (
+        "columns ignored (unknown): {columns}",
+        "Spalten ignoriert (unbekannt): {columns}",
+    ),
+    "csv.duplicate_of": (
+        "row {row}: already there as {number}",
+        "Zeile {row}: bereits vorhanden als {number}",
+    ),
+    "csv.duplicate_in_file": (
+        "row {row}: repeats an earlier row of the file{number}",
+        "Zeile {row}: wiederholt eine frühere Zeile der Datei{number}",
+    ),
+    "csv.more_problems": (
+        "… and {count} more problems",
+        "… und {count} weitere Probleme",
+    ),
+    "csv.unreadable": ("the file cannot be read: {detail}", "die Datei ist nicht lesbar: {detail}"),
+    "csv.line_too_long": (
+        "a line is longer than {limit} characters; this is not a CSV file, reading stopped",
+        "eine Zeile ist länger als {limit} Zeichen; das ist keine CSV-Datei, Lesen abgebrochen",
+    ),
+    "csv.malformed": (
+        "the CSV structure is broken here ({detail}); reading stopped",
+        "die CSV-Struktur ist hier fehlerhaft ({detail}); Lesen abgebrochen",
+    ),
+    "csv.no_known_columns": (
+        "no column header is known (e.g. Vorname, Nachname, Firma, E-Mail); nothing imported",
+        "keine Spaltenüberschrift ist bekannt (z. B. Vorname, Nachname, Firma, E-Mail); "
+        "nichts importiert",
+    ),
+    "csv.column_twice": (
+        "the column is ignored: an earlier column is already read as {target}",
+        "die Spalte wird ignoriert: eine frühere Spalte wird bereits als {target} gelesen",
+    ),
+    "csv.row_without_name": (
+        "the row has neither a first or last name nor a company; not imported",
+        "die Zeile hat weder Vor- oder Nachnamen noch Firma; nicht importiert",
+    ),
+    "csv.extra_cells": (
+        "the row has {count} cells, more than the header names; not imported "
+        "(is a delimiter missing its quotes?)",
+        "die Zeile hat {count} Zellen, mehr als die Kopfzeile nennt; nicht importiert "
+        "(fehlen Anführungszeichen um ein Trennzeichen?)",
+    ),
+    "csv.not_stored": (
+        "the row was not stored: {detail}",
+        "die Zeile wurde nicht gespeichert: {detail}",
+    ),
+    "csv.merge_unsupported": (
+        "on_duplicate='merge' is not supported yet; use 'flag' or 'skip' and merge "
+        "the reported duplicates with crm.merge",
+        "on_duplicate='merge' wird noch nicht unterstützt; 'flag' oder 'skip' verwenden "
+        "und die gemeldeten Dubletten mit crm.merge zusammenführen",
+    ),
 }
 
 
