@@ -260,20 +260,34 @@ def role_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
 
 
 def data_items(crm: CRM, request: WorklistRequest) -> Iterator[WorkItem]:
-    """Persons not linked to a company; contacts without e-mail."""
+    """Persons not linked to a company; contacts without legal basis or e-mail.
+
+    One pass over the contacts: the summaries carry the three facts.
+    """
     policy = request.policy
-    if policy.enabled("person.not_linked"):
-        for s in _summaries(crm, request, kind="person", linked=False):
-            yield item_for(s, "person.not_linked", policy.severity("person.not_linked"),
-                           action="action.link_company", source="data")  # fmt: skip
-    if policy.enabled("contact.no_legal_basis"):
-        for s in _summaries(crm, request, has_legal_basis=False):
-            yield item_for(s, "contact.no_legal_basis", policy.severity("contact.no_legal_basis"),
-                           action="action.clarify_basis", source="data")  # fmt: skip
-    if policy.enabled("contact.no_email"):
-        for s in _summaries(crm, request, has_email=False):
-            yield item_for(s, "contact.no_email", policy.severity("contact.no_email"),
-                           action="action.add_email", source="data")  # fmt: skip
+    rules = [
+        (code, action)
+        for code, action in (
+            ("person.not_linked", "action.link_company"),
+            ("contact.no_legal_basis", "action.clarify_basis"),
+            ("contact.no_email", "action.add_email"),
+        )
+        if policy.enabled(code)
+    ]
+    if not rules:
+        return
+    severity = {code: policy.severity(code) for code, _ in rules}
+    for s in _summaries(crm, request):
+        for code, action in rules:
+            if code == "person.not_linked":
+                if s.kind != "person" or s.affiliated:
+                    continue
+            elif code == "contact.no_legal_basis":
+                if s.has_legal_basis:
+                    continue
+            elif s.has_email:
+                continue
+            yield item_for(s, code, severity[code], action=action, source="data")
 
 
 def _summary_of(crm: CRM, contact_id: str) -> ContactSummary | None:

@@ -653,6 +653,7 @@ class MemoryStore:
         self._check_open()
         with self._lock:
             found: list[Contact] = []
+            linked: dict[str, bool] = {}
             for contact in self._contacts.values():
                 if not self._is_visible(contact, scope):
                     continue
@@ -673,13 +674,14 @@ class MemoryStore:
                     else None,
                 ):
                     found.append(contact)
+                    linked[contact.id] = bool(own)
         if where.sample_seed is not None:
             seed = where.sample_seed
             found.sort(key=lambda c: sample_key(c.number or "", seed))
         else:
             found.sort(key=_number_key)
         for contact in found[:limit] if limit is not None else found:
-            yield summarize(contact)
+            yield summarize(contact, affiliated=linked[contact.id])
 
     def add_bounce(self, bounce: Bounce) -> Bounce:
         """See :meth:`crmkit.store.Store.add_bounce`."""

@@ -42,6 +42,12 @@ class ContactSummary:
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     archived: bool = False
+    #: At least one e-mail address.
+    has_email: bool = False
+    #: A documented legal basis (Art. 6(1) GDPR).
+    has_legal_basis: bool = False
+    #: At least one affiliation (active on the filter's ``active_on``, if given).
+    affiliated: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -94,8 +100,8 @@ class SummaryFilter:
     has_legal_basis: bool | None = None
 
 
-def summarize(contact: Contact) -> ContactSummary:
-    """The :class:`ContactSummary` of a stored contact."""
+def summarize(contact: Contact, *, affiliated: bool = False) -> ContactSummary:
+    """The :class:`ContactSummary` of a stored contact (*affiliated*: see the field)."""
     if isinstance(contact, Person):
         name = " ".join(p for p in (contact.title, contact.first_name, contact.last_name) if p)
     elif isinstance(contact, Company):
@@ -115,6 +121,9 @@ def summarize(contact: Contact) -> ContactSummary:
         created_at=contact.created_at,
         updated_at=contact.updated_at,
         archived=contact.archived_at is not None,
+        has_email=bool(contact.emails),
+        has_legal_basis=contact.legal_basis is not None,
+        affiliated=affiliated,
     )
 
 

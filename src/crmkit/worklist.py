@@ -31,6 +31,8 @@ _FAR: Final = dt.date.max
 
 
 def _params(value: object) -> tuple[tuple[str, Any], ...]:
+    if not value:
+        return ()
     if isinstance(value, dict):
         return tuple(sorted(value.items()))
     return tuple(value)  # type: ignore[arg-type]

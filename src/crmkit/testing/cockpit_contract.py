@@ -132,7 +132,14 @@ class CockpitContract:
     def test_summaries_describe_the_contact(self, store: Store, crowd: dict[str, Contact]) -> None:
         got = {s.id: s for s in store.summaries(SummaryFilter(include_archived=True))}
         for contact in crowd.values():
-            assert got[contact.id] == summarize(store.get_contact(contact.id))
+            affiliated = bool(
+                store.affiliations_of_person(contact.id)
+                if isinstance(contact, Person)
+                else store.affiliations_of_company(contact.id)
+            )
+            assert got[contact.id] == summarize(
+                store.get_contact(contact.id), affiliated=affiliated
+            )
         assert got[crowd["max"].id].name == "Dr. Max Mustermann"
         assert got[crowd["jan"].id].lead_since == crowd["jan"].created_at.date()  # type: ignore[union-attr]
 

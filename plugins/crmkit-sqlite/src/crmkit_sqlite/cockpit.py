@@ -43,13 +43,15 @@ _LEAD_SINCE: Final = (
     "COALESCE(json_extract(c.data, '$.lead.since'), "
     "substr(json_extract(c.data, '$.created_at'), 1, 10))"
 )
+#: One ``json_extract`` with many paths parses each row's JSON once (not once per field).
 _COLUMNS: Final = (
-    "c.id, c.number, c.kind, c.owner, c.archived, "
-    "json_extract(c.data, '$.title'), json_extract(c.data, '$.first_name'), "
-    "json_extract(c.data, '$.last_name'), json_extract(c.data, '$.name'), "
-    "json_extract(c.data, '$.relationships'), json_extract(c.data, '$.lead.status'), "
-    f"CASE WHEN json_extract(c.data, '$.lead') IS NULL THEN NULL ELSE {_LEAD_SINCE} END, "
-    "json_extract(c.data, '$.created_at'), json_extract(c.data, '$.updated_at')"
+    "c.id, c.number, c.kind, c.owner, c.archived, json_extract(c.data, '$.title', "
+    "'$.first_name', '$.last_name', '$.name', '$.relationships', '$.lead.status', "
+    "'$.lead.since', '$.created_at', '$.updated_at', '$.legal_basis'), "
+    "EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_rid = c.rid), "
+    "CASE WHEN c.kind = 'person' "
+    "THEN EXISTS (SELECT 1 FROM affiliations a WHERE a.person_id = c.id{active}) "
+    "ELSE EXISTS (SELECT 1 FROM affiliations a WHERE a.company_id = c.id{active}) END"
 )
 
 
@@ -390,6 +392,18 @@ def _json_list(values: frozenset[str]) -> str:
     return json.dumps(sorted(values))
 
 
+def _active_sql(where: SummaryFilter) -> tuple[str, list[Any]]:
+    """The ``AND …`` on affiliations ``a`` that keeps those active on ``where.active_on``."""
+    if where.active_on is None:
+        return "", []
+    day = where.active_on.isoformat()
+    return (
+        " AND (json_extract(a.data, '$.since') IS NULL OR json_extract(a.data, '$.since') <= ?)"
+        " AND (json_extract(a.data, '$.until') IS NULL OR json_extract(a.data, '$.until') >= ?)",
+        [day, day],
+    )
+
+
 def filter_sql(where: SummaryFilter) -> tuple[str, list[Any]]:
     """The ``WHERE`` conditions (joined by ``AND``, on ``contacts c``) and their parameters."""
     clauses: list[str] = []
@@ -408,13 +422,7 @@ def filter_sql(where: SummaryFilter) -> tuple[str, list[Any]]:
     if where.has_email is not None:
         probe = "EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_rid = c.rid)"
         clauses.append(probe if where.has_email else f"NOT {probe}")
-    active, active_params = "", []
-    if where.active_on is not None:
-        active = (
-            " AND (json_extract(a.data, '$.since') IS NULL OR json_extract(a.data, '$.since') <= ?)"
-            " AND (json_extract(a.data, '$.until') IS NULL OR json_extract(a.data, '$.until') >= ?)"
-        )
-        active_params = [where.active_on.isoformat()] * 2
+    active, active_params = _active_sql(where)
     if where.linked is not None:
         probe = f"EXISTS (SELECT 1 FROM affiliations a WHERE a.person_id = c.id{active})"
         clauses.append("c.kind = 'person'")
@@ -465,36 +473,31 @@ def filter_sql(where: SummaryFilter) -> tuple[str, list[Any]]:
 
 
 def _datetime(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value).astimezone(dt.UTC) if value else None
-
-
-def _relationships(text: str | None) -> frozenset[str]:
-    """The relationship names of a stored JSON list such as ``["customer","lead"]``.
-
-    Relationship values are plain lower-case words, so splitting is enough
-    (and several times cheaper than ``json.loads`` a million times).
-    """
-    if not text or text == "[]":
-        return frozenset()
-    return frozenset(text[2:-2].split('","'))
+    # Stored in UTC ("…+00:00"): the parsed value is that instant already.
+    return dt.datetime.fromisoformat(value) if value else None
 
 
 def _summary(row: tuple[Any, ...]) -> ContactSummary:
-    (cid, number, kind, owner, archived, title, first, last, name, rels, status, since,
-     created, updated) = row  # fmt: skip
-    shown = " ".join(p for p in (title, first, last) if p) if kind == "person" else name or ""
+    cid, number, kind, owner, archived, extracted, has_email, affiliated = row
+    title, first, last, name, rels, status, since, created, updated, basis = json.loads(extracted)
+    shown = " ".join(filter(None, (title, first, last))) if kind == "person" else name or ""
+    if status is not None and since is None and created:
+        since = created[:10]  # a lead without a "since" day: the day it was created (UTC)
     return ContactSummary(
         id=cid,
         number=number,
         kind=kind,
-        name=shown,
         owner=owner,
-        relationships=_relationships(rels),
+        name=shown,
+        relationships=frozenset(rels or ()),
         lead_status=status,
-        lead_since=dt.date.fromisoformat(since) if since else None,
+        lead_since=dt.date.fromisoformat(since) if status is not None and since else None,
         created_at=_datetime(created),
         updated_at=_datetime(updated),
         archived=bool(archived),
+        has_email=bool(has_email),
+        has_legal_basis=basis is not None,
+        affiliated=bool(affiliated),
     )
 
 
@@ -507,8 +510,10 @@ def summaries(
     """The summaries of the contacts passing *where*; *scope* is the store's clause on ``c``."""
     conditions, params = filter_sql(where)
     scope_sql = scope[0].replace("contacts.", "c.")
-    sql = f"SELECT {_COLUMNS} FROM contacts c WHERE {conditions}{scope_sql}"
-    params.extend(scope[1])
+    active, active_params = _active_sql(where)
+    columns = _COLUMNS.replace("{active}", active)
+    sql = f"SELECT {columns} FROM contacts c WHERE {conditions}{scope_sql}"
+    params = [*active_params, *active_params, *params, *scope[1]]
     if where.sample_seed is not None:
         a, b = sample_coefficients(where.sample_seed)
         seq = "COALESCE(c.number_seq, 0)"
