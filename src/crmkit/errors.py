@@ -55,11 +55,15 @@ class Finding:
         path = f"{prefix}.{self.field}" if self.field else prefix
         return attrs.evolve(self, field=path)
 
-    def __str__(self) -> str:
-        text = self.message()
+    def located(self, lang: Lang = "en") -> str:
+        """``field: message`` in *lang*; just the message when it names the field first."""
+        text = self.message(lang)
         if not self.field or text.startswith(self.field):
             return text
         return f"{self.field}: {text}"
+
+    def __str__(self) -> str:
+        return self.located()
 
 
 class CrmkitWarning(UserWarning):
@@ -95,9 +99,8 @@ class ValidationError(CrmkitError, ValueError):
         super().__init__()
 
     def message(self, lang: Lang = "en") -> str:
-        detail = "; ".join(
-            (f"{f.field}: {f.message(lang)}" if f.field else f.message(lang)) for f in self.findings
-        )
+        """Every finding as ``field: message`` in *lang* (the field once, not twice)."""
+        detail = "; ".join(f.located(lang) for f in self.findings)
         return render(self.code, lang, detail=detail)
 
     @classmethod
