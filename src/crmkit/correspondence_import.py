@@ -26,6 +26,7 @@ import attrs
 
 from crmkit import normalize
 from crmkit import search as search_rules
+from crmkit._reports import LinesReport
 from crmkit.correspondence import CorrespondenceEntry
 from crmkit.errors import CrmkitError, Finding, ValidationError
 from crmkit.io._problems import PROBLEM_TEXT_LIMIT, LineProblem
@@ -86,7 +87,7 @@ class ImportProblem:
 
 
 @attrs.frozen(kw_only=True)
-class ImportReport:
+class ImportReport(LinesReport):
     """What an import did.
 
     ``imported`` and ``updated`` are entry ids (``updated``: a chat day that
@@ -123,16 +124,6 @@ class ImportReport:
             out.append(render("import.unmatched", lang, values=", ".join(self.unmatched)))
         out.extend(p.message(lang) for p in self.problems)
         return out
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        first, *rest = self.lines()
-        items = "".join(f"<li>{escape(line)}</li>" for line in rest)
-        return f"<p><b>{escape(first)}</b></p>" + (f"<ul>{items}</ul>" if items else "")
 
 
 class _Collector:

@@ -41,7 +41,6 @@ import os
 import re
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from html import escape
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -49,6 +48,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 import attrs
 
 from crmkit import normalize
+from crmkit._reports import LinesReport
 from crmkit.dedup_api import check as dedup_check
 from crmkit.errors import CrmkitError, Finding, PermissionDenied, ValidationError
 from crmkit.messages import Lang, render
@@ -221,7 +221,7 @@ class CsvProblem:
 
 
 @attrs.frozen(kw_only=True)
-class CsvImportReport:
+class CsvImportReport(LinesReport):
     """What :func:`import_csv` did (or, with ``dry_run``, would do).
 
     ``created``: numbers of the contacts created (empty in a dry run);
@@ -283,14 +283,6 @@ class CsvImportReport:
         if self.more_problems:
             out.append(render("csv.more_problems", lang, count=self.more_problems))
         return out
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
-
-    def _repr_html_(self) -> str:
-        first, *rest = self.lines()
-        items = "".join(f"<li>{escape(line)}</li>" for line in rest)
-        return f"<p><b>{escape(first)}</b></p>" + (f"<ul>{items}</ul>" if items else "")
 
 
 # --------------------------------------------------------------------------- reading
