@@ -1354,6 +1354,8 @@ __all__ = [
     "DEFAULT_POOL_MIN",
     "DEFAULT_POOL_TIMEOUT",
     "DISTRIBUTION",
+    "FINGERPRINT_KEY",
+    "KEYS_FORMAT",
     "OPTIONS",
     "READ_CHUNK",
     "SCHEMES",
@@ -1365,4 +1367,5 @@ __all__ = [
     "parse_url",
     "rebuild_keys",
     "scope_sql",
+    "stored_fingerprint",
 ]
