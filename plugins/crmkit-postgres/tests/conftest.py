@@ -184,7 +184,8 @@ def make_store(
     def make(**kwargs: Any) -> PostgresStore:
         kwargs.setdefault("schema", new_schema())
         kwargs.setdefault("pool_max_size", 4)
-        store = PostgresStore(postgres_url, **kwargs)
+        conninfo = kwargs.pop("conninfo", postgres_url)
+        store = PostgresStore(conninfo, **kwargs)
         opened.append(store)
         return store
 
