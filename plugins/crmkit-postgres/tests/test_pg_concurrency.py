@@ -16,8 +16,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from crmkit import Company, Person
+from crmkit import Company, Contact, Person
 from crmkit.errors import ConflictError, StoreError
+from crmkit.model import link
 from crmkit_postgres import PostgresStore
 
 
@@ -263,3 +264,69 @@ def test_a_dropped_table_is_a_store_error(
     assert info.value.code == "store"
     assert "audit" in str(info.value)
     assert store.count_contacts() == 0
+
+
+def test_the_same_new_id_from_two_connections_is_a_conflict(
+    make_store: Callable[..., PostgresStore], postgres_url: str
+) -> None:
+    """Both writers pass the "is the id free?" check; the unique index stops the second,
+    and its native error arrives as ``ConflictError`` (``exists``)."""
+    first = make_store()
+    second = PostgresStore(postgres_url, schema=first.schema)
+    try:
+        person = first.add_contact(Person(first_name="Max", last_name="Mustermann"))
+        firm = first.add_contact(Company(name="Muster GmbH"))
+        affiliation = link(person, firm, position="Vertrieb")
+        outcome: list[str] = []
+
+        def late_writer() -> None:
+            try:
+                second.add_affiliation(attrs.evolve(affiliation, position="Einkauf"))
+                outcome.append("ok")
+            except ConflictError as exc:
+                outcome.append(exc.code)
+
+        with first.transaction():
+            first.add_affiliation(affiliation)
+            thread = threading.Thread(target=late_writer)
+            thread.start()
+            assert _wait_for_lock_waiter(postgres_url)  # waits on the uncommitted key
+        thread.join(10)
+        assert outcome == ["exists"]
+        assert second.get_affiliation(affiliation.id).position == "Vertrieb"
+    finally:
+        second.close()
+
+
+def test_a_deadlock_is_a_conflict_and_rolls_back_only_its_victim(
+    make_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_store(pool_max_size=4)
+    one = store.add_contact(Company(name="Eins GmbH"))
+    two = store.add_contact(Company(name="Zwei GmbH"))
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def writer(name: str, first: Contact, second: Contact) -> None:
+        try:
+            with store.transaction():
+                store.update_contact(attrs.evolve(first, notes=name))
+                barrier.wait(10)
+                store.update_contact(attrs.evolve(second, notes=name))
+            outcomes[name] = "ok"
+        except ConflictError as exc:
+            outcomes[name] = exc.code
+
+    threads = [
+        threading.Thread(target=writer, args=("a", one, two)),
+        threading.Thread(target=writer, args=("b", two, one)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes.values()) == ["ok", "store.concurrent"]
+    [winner] = [name for name, result in outcomes.items() if result == "ok"]
+    # The winner's two changes are stored, nothing of the victim's.
+    assert {store.get_contact(c.id).notes for c in (one, two)} == {winner}
+    assert {store.get_contact(c.id).version for c in (one, two)} == {2}
