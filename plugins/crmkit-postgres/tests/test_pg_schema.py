@@ -302,3 +302,25 @@ def test_stores_opening_a_new_schema_at_once_migrate_it_once(
     finally:
         for s in stores:
             s.close()
+
+
+def test_a_store_opened_with_a_conninfo_string_names_it_without_the_password(
+    postgres_url: str, new_schema: Callable[[], str]
+) -> None:
+    target = urlsplit(postgres_url)
+    conninfo = (
+        f"host={target.hostname} port={target.port} dbname={target.path.lstrip('/')}"
+        f" user={target.username} password=geheim"
+    )
+    schema = new_schema()
+    store = PostgresStore(conninfo, schema=schema)
+    try:
+        assert "geheim" not in store.url
+        assert store.url == (
+            f"postgresql://{target.username}@{target.hostname}:{target.port}"
+            f"{target.path}?schema={schema}"
+        )
+        assert repr(store) == f"<PostgresStore {store.url} (open)>"
+    finally:
+        store.close()
+    assert repr(store).endswith("(closed)>")

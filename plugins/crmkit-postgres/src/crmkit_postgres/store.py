@@ -43,6 +43,7 @@ import attrs
 import psycopg
 from psycopg import errors as pg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -230,6 +231,21 @@ def parse_url(url: str, options: Mapping[str, Any] | None = None) -> Target:
     return Target(conninfo=conninfo, safe_url=safe, **values)
 
 
+def _shown(conninfo: str, schema: str) -> str:
+    """A URL for messages naming the server, database and schema of *conninfo* (no password)."""
+    try:
+        params = conninfo_to_dict(conninfo)
+    except psycopg.Error:
+        return f"postgresql://?schema={schema}"
+    host = str(params.get("host") or "")
+    if ":" in host:
+        host = f"[{host}]"
+    user = quote(str(params["user"]), safe="") + "@" if params.get("user") else ""
+    port = f":{params['port']}" if params.get("port") else ""
+    dbname = quote(str(params.get("dbname") or ""), safe="")
+    return f"postgresql://{user}{host}{port}/{dbname}?schema={schema}"
+
+
 # -- plumbing -------------------------------------------------------------------
 def _public(
     method: Callable[Concatenate[PostgresStore, _P], _R],
@@ -301,7 +317,7 @@ class PostgresStore:
         url: str | None = None,
     ) -> None:
         self.schema: str = _option("schema", schema)
-        self.url = url or f"postgresql://?schema={self.schema}"
+        self.url = url or _shown(conninfo, self.schema)
         #: How messages name this database: the URL (no password).
         self.path = self.url
         self.capabilities: frozenset[str] = frozenset(
