@@ -121,9 +121,26 @@ class Cluster:
                 )  # fmt: skip
             except subprocess.CalledProcessError:
                 continue
-            return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+            return self._database(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
         log = (self.root / "server.log").read_text(errors="replace")[-2000:]
         raise RuntimeError(f"the test PostgreSQL server did not start:\n{log}")
+
+    @staticmethod
+    def _database(admin_url: str) -> str:
+        """The URL of a test database with German (ICU) collation where the server has ICU.
+
+        crmkit must not depend on the database's default collation (its text
+        columns say ``COLLATE "C"``); a German one is what users have.
+        """
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            try:
+                conn.execute(
+                    "CREATE DATABASE crmkit_test TEMPLATE template0 ENCODING 'UTF8'"
+                    " LOCALE_PROVIDER icu ICU_LOCALE 'de-DE' LOCALE 'C'"
+                )
+            except psycopg.Error:  # no ICU (or a server before 15): the default collation
+                conn.execute("CREATE DATABASE crmkit_test TEMPLATE template0 ENCODING 'UTF8'")
+        return admin_url.rsplit("/", 1)[0] + "/crmkit_test"
 
     def stop(self) -> None:
         """Stop the server (immediately: the data is thrown away) and delete the directory."""
