@@ -1037,6 +1037,7 @@ def import_whatsapp(
 from crmkit.cli_quality import (  # noqa: E402
     check_command,
     duplicates_command,
+    export_command,
     import_command,
     merge_command,
     unmerge_command,
@@ -1047,7 +1048,9 @@ for _command in (
     check_command,
     worklist_command,
     duplicates_command,
+    export_command,
     import_command,
+    export_command,
     merge_command,
     unmerge_command,
 ):

@@ -492,6 +492,53 @@ class CRM:
         return import_csv(self, source, mapping, dry_run=dry_run, on_duplicate=on_duplicate,
                           batch_size=batch_size)  # fmt: skip
 
+    @guarded("create", "contact")
+    def import_json(self, source: Any) -> Any:
+        """Read a crmkit JSON export (:meth:`export` with ``format="json"``), all or nothing.
+
+        Contacts keep their ids and numbers, the history and the consent
+        ledger come along; a bad record or a taken id raises a crmkit error
+        naming the line and changes nothing.  Returns a
+        :class:`crmkit.jsonio.JsonImportReport`.
+        """
+        from crmkit.jsonio import import_json
+
+        return import_json(self, source)
+
+    @guarded("create", "contact")
+    def import_vcard(self, source: Any) -> Any:
+        """Read vCards (3.0 or 4.0) from a file or text stream; needs the ``vcard`` extra.
+
+        Persons are linked to the company of their ``ORG``; a card already
+        stored (same UID) is skipped; unreadable or invalid cards are
+        reported.  Returns a :class:`crmkit.vcard.VcardImportReport`.
+        """
+        from crmkit.vcard import import_vcard
+
+        return import_vcard(self, source)
+
+    @guarded("export", "contact")
+    def export(
+        self,
+        target: Any,
+        format: str = "csv",  # the public name from the design
+        *,
+        query: str | None = None,
+        include_archived: bool = False,
+    ) -> int:
+        """Export contacts to a path or text stream as ``"csv"``, ``"json"`` or ``"vcard"``.
+
+        CSV is ``;``-separated UTF-8 with a byte-order mark for German Excel,
+        with every cell safe from formula injection; JSON is lossless (the
+        history, consent ledger and requests too); vCard 4.0 needs the
+        ``vcard`` extra.  *query* narrows the export to what
+        :meth:`search` finds for it.  Returns the number of records written.
+        See :func:`crmkit.exporting.export`.
+        """
+        from crmkit.exporting import export
+
+        return export(self, target, format, query=query, include_archived=include_archived)
+
     # -- merging duplicates ------------------------------------------------------------
     @guarded("merge", "contact")
     def merge(

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import os
 import re
@@ -425,6 +426,17 @@ def _open_source(
 
 
 # --------------------------------------------------------------------------- rows
+
+
+def unguard(cell: str) -> str:
+    """*cell* without the ``'`` an export puts before ``= + - @`` to defuse formulas.
+
+    >>> unguard("'+49 711 123456"), unguard("'quoted"), unguard("=1+1")
+    ('+49 711 123456', "'quoted", '=1+1')
+    """
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r":
+        return cell[1:]
+    return cell
 
 
 @attrs.frozen
@@ -888,6 +900,8 @@ def import_csv(
         crm.require("create", "contact")
     stream, opened = _open_source(source)
     try:
+        if _is_xlsx(stream):
+            return _run_xlsx(crm, stream, mapping, dry_run, on_duplicate, batch_size)
         return _run(crm, stream, mapping, dry_run, on_duplicate, batch_size)
     finally:
         if opened:
@@ -935,6 +949,69 @@ def _run(
         importer.flush()
     finally:
         text.detach()
+    return importer.report(**extra)
+
+
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+
+
+def _is_xlsx(stream: IO[bytes]) -> bool:
+    """Whether *stream* holds a zip file (an ``.xlsx`` workbook); rewinds it."""
+    if not stream.seekable():
+        return False
+    start = stream.tell()
+    head = stream.read(4)
+    stream.seek(start)
+    return head == _ZIP_MAGIC
+
+
+def _xlsx_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _run_xlsx(
+    crm: CRM,
+    stream: IO[bytes],
+    mapping: Mapping[str, str] | None,
+    dry_run: bool,
+    on_duplicate: str,
+    batch_size: int,
+) -> CsvImportReport:
+    """The rows of the first sheet of an ``.xlsx`` workbook, imported like CSV rows."""
+    try:
+        import openpyxl
+    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
+        raise CrmkitError(code="extra_missing", extra="xlsx", feature="xlsx import") from exc
+    importer = _Importer(crm, dry_run=dry_run, on_duplicate=on_duplicate, batch_size=batch_size)
+    extra: dict[str, Any] = {"encoding": "xlsx"}
+    try:
+        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl and zipfile raise many kinds on a broken file
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        importer.problem(
+            CsvProblem(row=0, code="import.unreadable_file", params={"detail": detail})
+        )
+        return importer.report(**extra)
+    try:
+        sheet = book.worksheets[0]
+        records = ([_xlsx_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
+        try:
+            _import_records(importer, records, mapping, extra)
+        except _StopReadingError as stop:
+            importer.problem(CsvProblem(row=0, code=stop.code, params=stop.params))
+        importer.flush()
+    finally:
+        book.close()
     return importer.report(**extra)
 
 
@@ -991,7 +1068,7 @@ def _import_records(
             continue
         row = _Row(
             number=number,
-            values={f: record[i].strip() for i, f in by_index.items() if i < len(record)},
+            values={f: unguard(record[i].strip()) for i, f in by_index.items() if i < len(record)},
             headers=headers,
         )
         try:
@@ -1015,4 +1092,5 @@ __all__ = [
     "detect_field",
     "header_key",
     "import_csv",
+    "unguard",
 ]

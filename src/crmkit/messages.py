@@ -792,6 +792,31 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{value!r} hat nicht die Form SPALTE=FELD (z. B. Kd-Nr=external_id)",
     ),
     "cli.error": ("error: {detail}", "Fehler: {detail}"),
+    "cli.import.json_done": ("imported: {counts}", "importiert: {counts}"),
+    "cli.export.done": (
+        "{count} records written to {path} ({format})",
+        "{count} Datensätze nach {path} geschrieben ({format})",
+    ),
+    "json.invalid": (
+        "not a readable crmkit export: {reason}",
+        "kein lesbarer crmkit-Export: {reason}",
+    ),
+    "json.not_stored": (
+        "the export cannot be stored, nothing was imported: {detail}",
+        "der Export kann nicht gespeichert werden, nichts wurde importiert: {detail}",
+    ),
+    "vcard.summary": (
+        "{created} contacts created, {linked} persons linked to their company, "
+        "{skipped} cards already stored, {problems} cards with problems",
+        "{created} Kontakte angelegt, {linked} Personen mit ihrem Unternehmen verknüpft, "
+        "{skipped} Karten schon gespeichert, {problems} Karten mit Problemen",
+    ),
+    "vcard.problem": ("card {card} ({name}): {detail}", "Karte {card} ({name}): {detail}"),
+    "vcard.unreadable": (
+        "the card cannot be read: {detail}",
+        "die Karte ist nicht lesbar: {detail}",
+    ),
+    "vcard.invalid": ("{detail}", "{detail}"),
     "extra_missing": (
         "{feature} needs the optional {extra!r} extra: pip install 'crmkit[{extra}]'",
         "{feature} braucht das optionale Extra {extra!r}: pip install 'crmkit[{extra}]'",
