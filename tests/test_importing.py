@@ -432,3 +432,20 @@ def test_any_bytes_give_a_report(data: bytes) -> None:
             assert all(isinstance(line, str) for line in report.lines(lang))
         real = import_csv(crm, io.BytesIO(data))
         assert crm.contacts.count() == 1 + real.new_contacts == 1 + len(real.created)
+
+
+def test_progress_bar_on_request_and_silent_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "viele.csv"
+    lines = ["Vorname;Nachname"] + [f"Anna{i};Schmidt{i}" for i in range(1200)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    crm = crmkit.open("memory://")
+    report = crm.import_csv(path, dry_run=True)  # not a terminal: no bar
+    assert report.rows == 1200
+    assert capsys.readouterr().err == ""
+    crm.import_csv(path, dry_run=True, progress=True)
+    err = capsys.readouterr().err
+    assert "viele.csv" in err and "100%" in err and "1,200" in err
+    crm.import_csv(path, dry_run=True, progress=False)
+    assert capsys.readouterr().err == ""

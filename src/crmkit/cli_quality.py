@@ -267,10 +267,12 @@ _SUFFIX_FORMATS = {".vcf": "vcard", ".vcard": "vcard", ".json": "json", ".xlsx":
 @click.option("--map", "maps", multiple=True, metavar="HEADER=FIELD",
               help="Read the column HEADER as FIELD (repeatable).")  # fmt: skip
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar (default: when the terminal shows it).")  # fmt: skip
 @click.pass_obj
 def import_command(
     obj: Context, path: str, fmt: str, dry_run: bool, on_duplicate: str, maps: tuple[str, ...],
-    batch_size: int,
+    batch_size: int, progress: bool | None,
 ) -> None:  # fmt: skip
     """Import contacts from CSV or xlsx (German or English Excel export), vCard or crmkit JSON."""
     mapping: dict[str, str] = {}
@@ -290,7 +292,8 @@ def import_command(
             report = crm.import_vcard(path)
         else:
             report = crm.import_csv(path, mapping or None, dry_run=dry_run,
-                                    on_duplicate=on_duplicate, batch_size=batch_size)  # fmt: skip
+                                    on_duplicate=on_duplicate, batch_size=batch_size,
+                                    progress=progress)  # fmt: skip
         first, *rest = report.lines(obj.lang)
         obj.console.print(Text(first, style="bold"))
         for line in rest:

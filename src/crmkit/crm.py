@@ -474,8 +474,9 @@ class CRM:
         dry_run: bool = False,
         on_duplicate: str = "skip",
         batch_size: int = 1000,
+        progress: bool | None = None,
     ) -> Any:
-        """Import contacts from a CSV file (or binary stream) as German Excel writes it.
+        """Import contacts from a CSV or xlsx file (or binary stream) as German Excel writes it.
 
         Encoding, delimiter and columns are detected (German and English
         headers; *mapping* overrides); one row may create a company, a person
@@ -483,14 +484,15 @@ class CRM:
         nothing; otherwise valid rows are imported in batches of *batch_size*
         (one transaction each) and the rest reported.  Re-running a file adds
         nothing (external ids, else the duplicate check; *on_duplicate*
-        ``"skip"`` or ``"flag"``).  Returns a
+        ``"skip"`` or ``"flag"``).  A progress bar shows in a terminal or a
+        notebook (*progress* ``True``/``False`` forces it on or off).  Returns a
         :class:`crmkit.importing.CsvImportReport`.  Needs the right to create
         contacts (a dry run too: it is the first half of an import).
         """
         from crmkit.importing import import_csv
 
         return import_csv(self, source, mapping, dry_run=dry_run, on_duplicate=on_duplicate,
-                          batch_size=batch_size)  # fmt: skip
+                          batch_size=batch_size, progress=progress)  # fmt: skip
 
     @guarded("create", "contact")
     def import_json(self, source: Any) -> Any:

@@ -41,7 +41,7 @@ import io
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -877,6 +877,7 @@ def import_csv(
     dry_run: bool = False,
     on_duplicate: str = "skip",
     batch_size: int = 1000,
+    progress: bool | None = None,
 ) -> CsvImportReport:
     """Import the contacts of a CSV file (a path or a binary stream) into *crm*.
 
@@ -889,6 +890,9 @@ def import_csv(
         it).  ``"merge"`` is not supported yet and raises
         :class:`crmkit.ValidationError`.
     :param batch_size: rows stored per transaction.
+    :param progress: show a progress bar on standard error (rich; in a
+        terminal and in Jupyter).  ``None`` (default): only when standard
+        error is a terminal or a notebook, so scripts and logs stay quiet.
 
     Returns a :class:`CsvImportReport`.  Whatever the bytes, problems with
     the file or its rows are reported, not raised; bad arguments, a missing
@@ -900,9 +904,10 @@ def import_csv(
         crm.require("create", "contact")
     stream, opened = _open_source(source)
     try:
-        if _is_xlsx(stream):
-            return _run_xlsx(crm, stream, mapping, dry_run, on_duplicate, batch_size)
-        return _run(crm, stream, mapping, dry_run, on_duplicate, batch_size)
+        with _ProgressBar(progress, _label(source)) as bar:
+            if _is_xlsx(stream):
+                return _run_xlsx(crm, stream, mapping, dry_run, on_duplicate, batch_size, bar)
+            return _run(crm, stream, mapping, dry_run, on_duplicate, batch_size, bar)
     finally:
         if opened:
             stream.close()
@@ -915,6 +920,7 @@ def _run(
     dry_run: bool,
     on_duplicate: str,
     batch_size: int,
+    bar: _ProgressBar,
 ) -> CsvImportReport:
     importer = _Importer(crm, dry_run=dry_run, on_duplicate=on_duplicate, batch_size=batch_size)
     try:
@@ -939,7 +945,9 @@ def _run(
             delimiter = _detect_delimiter(sample)
             extra["delimiter"] = delimiter
             records = csv.reader(_chain(sample, lines), delimiter=delimiter)
-            _import_records(importer, records, mapping, extra)
+            bar.start(_size(stream))
+            followed = bar.follow(records, lambda: _tell(stream), lambda: importer.rows)
+            _import_records(importer, followed, mapping, extra)
         except _StopReadingError as stop:
             importer.problem(CsvProblem(row=0, code=stop.code, params=stop.params))
         except OSError as exc:
@@ -953,6 +961,106 @@ def _run(
 
 
 _ZIP_MAGIC: Final = b"PK\x03\x04"
+#: Rows between two updates of the progress bar.
+_PROGRESS_EVERY: Final = 500
+
+
+def _label(source: object) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    return str(getattr(source, "name", "") or "import")
+
+
+def _size(stream: IO[bytes]) -> int | None:
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        pass
+    try:
+        if stream.seekable():
+            here = stream.tell()
+            end = stream.seek(0, io.SEEK_END)
+            stream.seek(here)
+            return end
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _tell(stream: IO[bytes]) -> int | None:
+    try:
+        return stream.tell()
+    except (OSError, ValueError):
+        return None
+
+
+class _ProgressBar:
+    """A rich progress bar on standard error, or nothing (see ``progress`` of import_csv)."""
+
+    def __init__(self, enabled: bool | None, label: str) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.progress: Any = None
+        self.task: Any = None
+        self.total: int | None = None
+
+    def __enter__(self) -> _ProgressBar:
+        if self.enabled is False:
+            return self
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        if self.enabled is None and not (console.is_terminal or console.is_jupyter):
+            return self
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )  # fmt: skip
+
+        # The description is the file name; the number is the rows read so far.
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[rows]:,}"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=console,
+        )  # fmt: skip
+        self.progress.start()
+        return self
+
+    def start(self, total: int | None) -> None:
+        """Begin counting towards *total* (bytes or rows; None: unknown)."""
+        self.total = total
+        if self.progress is not None:
+            self.task = self.progress.add_task(self.label, total=total, rows=0)
+
+    def follow(
+        self,
+        records: Iterator[list[str]],
+        position: Callable[[], int | None] | None,
+        rows: Callable[[], int],
+    ) -> Iterator[list[str]]:
+        """*records*, updating the bar every few hundred (by *position*, else by count).
+
+        *rows* says how many data rows the importer has read so far.
+        """
+        if self.progress is None:
+            yield from records
+            return
+        count = 0
+        for record in records:
+            count += 1
+            if count % _PROGRESS_EVERY == 0:
+                done = position() if position is not None else count
+                self.progress.update(self.task, completed=done, rows=rows())
+            yield record
+        self.progress.update(self.task, completed=self.total or count, rows=rows())
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def _is_xlsx(stream: IO[bytes]) -> bool:
@@ -986,6 +1094,7 @@ def _run_xlsx(
     dry_run: bool,
     on_duplicate: str,
     batch_size: int,
+    bar: _ProgressBar,
 ) -> CsvImportReport:
     """The rows of the first sheet of an ``.xlsx`` workbook, imported like CSV rows."""
     try:
@@ -1005,8 +1114,11 @@ def _run_xlsx(
     try:
         sheet = book.worksheets[0]
         records = ([_xlsx_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
+        bar.start(sheet.max_row)
         try:
-            _import_records(importer, records, mapping, extra)
+            _import_records(
+                importer, bar.follow(records, None, lambda: importer.rows), mapping, extra
+            )
         except _StopReadingError as stop:
             importer.problem(CsvProblem(row=0, code=stop.code, params=stop.params))
         importer.flush()
