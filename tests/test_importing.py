@@ -199,10 +199,6 @@ def test_mapping_override_and_unknown_columns(crm: crmkit.CRM) -> None:
 
 
 def test_bad_arguments_raise(crm: crmkit.CRM, tmp_path: Path) -> None:
-    with pytest.raises(ValidationError) as info:
-        import_csv(crm, io.BytesIO(b""), on_duplicate="merge")
-    assert info.value.findings[0].code == "csv.merge_unsupported"
-    assert "nicht unterstützt" in info.value.message("de")
     with pytest.raises(ValidationError):
         import_csv(crm, io.BytesIO(b""), on_duplicate="ask")
     with pytest.raises(ValidationError):
@@ -367,6 +363,31 @@ def test_rerun_without_external_ids(crm: crmkit.CRM) -> None:
     flagged = import_csv(crm, io.BytesIO(data), dry_run=True, on_duplicate="flag")
     assert flagged.new_contacts == 2  # flag imports the persons, the company is reused
     assert {row for row, _ in flagged.duplicates} == {2, 3}
+
+
+def test_on_duplicate_merge_folds_new_data_into_the_stored_contact(crm: crmkit.CRM) -> None:
+    first = (
+        "Vorname;Nachname;Firma;E-Mail;Telefon\nJürgen;Müller;Müller GmbH;j.mueller@mueller.de;\n"
+    ).encode("cp1252")
+    import_csv(crm, io.BytesIO(first))
+    [stored] = crm.search("Jürgen Müller", kind="person")
+    later = (
+        "Vorname;Nachname;Firma;E-Mail;Telefon;Position\n"
+        "Jürgen;Müller;Müller GmbH;j.mueller@mueller.de;0170 1234567;Einkauf\n"
+    ).encode("cp1252")
+    dry = import_csv(crm, io.BytesIO(later), dry_run=True, on_duplicate="merge")
+    assert dry.merged == () and crm.contacts.get(stored.id).phones == ()
+    report = import_csv(crm, io.BytesIO(later), on_duplicate="merge")
+    assert report.ok, str(report)
+    assert report.merged == ((2, stored.number),)
+    assert f"merged into {stored.number}" in str(report)
+    assert "zusammengeführt" in "\n".join(report.lines("de"))
+    survivor = crm.contacts.get(stored.id)
+    assert [p.e164 for p in survivor.phones] == ["+491701234567"]  # nothing lost
+    assert [c.display_name for c in crm.search("Müller", kind="person")] == ["Jürgen Müller"]
+    [merge] = crm.merges(survivor)
+    crm.unmerge(merge)  # and it can be undone
+    assert crm.contacts.get(stored.id).phones == ()
 
 
 def test_batches_store_every_row(crm: crmkit.CRM) -> None:

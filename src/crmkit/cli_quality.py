@@ -262,7 +262,7 @@ _SUFFIX_FORMATS = {".vcf": "vcard", ".vcard": "vcard", ".json": "json", ".xlsx":
               default="auto", show_default=True,
               help="File format (auto: by the file name's ending, else CSV).")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing (CSV, xlsx).")
-@click.option("--on-duplicate", type=click.Choice(["skip", "flag"]), default="skip",
+@click.option("--on-duplicate", type=click.Choice(["skip", "flag", "merge"]), default="skip",
               show_default=True, help="A row matching a stored contact.")  # fmt: skip
 @click.option("--map", "maps", multiple=True, metavar="HEADER=FIELD",
               help="Read the column HEADER as FIELD (repeatable).")  # fmt: skip

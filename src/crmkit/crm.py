@@ -484,8 +484,9 @@ class CRM:
         nothing; otherwise valid rows are imported in batches of *batch_size*
         (one transaction each) and the rest reported.  Re-running a file adds
         nothing (external ids, else the duplicate check; *on_duplicate*
-        ``"skip"`` or ``"flag"``).  A progress bar shows in a terminal or a
-        notebook (*progress* ``True``/``False`` forces it on or off).  Returns a
+        ``"skip"``, ``"flag"`` or ``"merge"`` into the stored contact).  A
+        progress bar shows in a terminal or a notebook (*progress*
+        ``True``/``False`` forces it on or off).  Returns a
         :class:`crmkit.importing.CsvImportReport`.  Needs the right to create
         contacts (a dry run too: it is the first half of an import).
         """

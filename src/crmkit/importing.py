@@ -27,9 +27,11 @@ Decisions worth knowing:
 * **Without an external id column** every new contact is checked with
   :func:`crmkit.dedup_api.check` against the store; a ``match`` is reported
   and not imported (``on_duplicate="skip"``, the default, so re-running a
-  file creates nothing new) or imported anyway (``on_duplicate="flag"``).
-  ``"merge"`` is not supported yet.  Rows of the same file are not checked
-  against each other.
+  file creates nothing new), imported anyway (``on_duplicate="flag"``), or
+  imported and merged into the stored contact at once
+  (``on_duplicate="merge"``: :meth:`crmkit.CRM.merge` with the stored contact
+  as survivor — nothing is lost, and ``crm.unmerge`` undoes it).  Rows of the
+  same file are not checked against each other.
 """
 
 from __future__ import annotations
@@ -244,6 +246,8 @@ class CsvImportReport(LinesReport):
     linked: int = 0
     skipped: tuple[int, ...] = ()
     duplicates: tuple[tuple[int, str], ...] = ()
+    #: (row, number of the stored contact) for each contact merged into a stored one.
+    merged: tuple[tuple[int, str], ...] = ()
     problems: tuple[CsvProblem, ...] = ()
     more_problems: int = 0
     unknown_columns: tuple[str, ...] = ()
@@ -277,8 +281,11 @@ class CsvImportReport(LinesReport):
         out = [self.summary(lang)]
         if self.unknown_columns:
             out.append(render("csv.unknown_columns", lang, columns=", ".join(self.unknown_columns)))
+        merged = set(self.merged)
         for row, number in self.duplicates:
             code = "csv.duplicate_of" if number else "csv.duplicate_in_file"
+            if (row, number) in merged:
+                code = "csv.merged_into"
             out.append(render(code, lang, row=row, number=number))
         out.extend(p.message(lang) for p in self.problems)
         if self.more_problems:
@@ -464,6 +471,8 @@ class _Planned:
     external_id: str | None
     company_key: str | None
     new_company: bool
+    #: New contact id → (id, number) of the stored contact it is merged into.
+    merge_into: dict[str, tuple[str, str]] = attrs.field(factory=dict)
 
 
 class _RowError(Exception):
@@ -493,6 +502,7 @@ class _Importer:
         self.linked = 0
         self.skipped: list[int] = []
         self.duplicates: list[tuple[int, str]] = []
+        self.merged: list[tuple[int, str]] = []
         self.problems: list[CsvProblem] = []
         self.more_problems = 0
         self.rows = 0
@@ -684,6 +694,8 @@ class _Importer:
                 continue
             existing = self.crm.contacts.get(matches[0].right_id)
             self.duplicates.append((planned.row, existing.number or ""))
+            if self.on_duplicate == "merge":
+                planned.merge_into[contact.id] = (existing.id, existing.number or "")
             if self.on_duplicate != "skip":
                 continue
             planned.contacts.remove(contact)
@@ -759,6 +771,10 @@ class _Importer:
                         position=planned.position,
                         department=planned.department,
                     )
+                for new_id, (existing_id, _) in planned.merge_into.items():
+                    crm.merge(existing_id, new_id)
+        for planned in batch:
+            self.merged.extend((planned.row, number) for _, number in planned.merge_into.values())
         numbers = {i: c.number or "" for i, c in stored.items()}
         for planned in batch:
             for contact in planned.contacts:
@@ -807,6 +823,7 @@ class _Importer:
             linked=self.linked,
             skipped=tuple(self.skipped),
             duplicates=tuple(self.duplicates),
+            merged=tuple(self.merged),
             problems=tuple(self.problems),
             more_problems=self.more_problems,
             rows=self.rows,
@@ -849,8 +866,6 @@ def _columns(
 
 
 def _check_arguments(mapping: Mapping[str, str] | None, on_duplicate: str, batch_size: int) -> None:
-    if on_duplicate == "merge":
-        raise ValidationError.single("on_duplicate", "csv.merge_unsupported")
     if on_duplicate not in _ON_DUPLICATE:
         raise ValidationError.single(
             "on_duplicate", "value.choice", value=on_duplicate, choices=", ".join(_ON_DUPLICATE)
@@ -886,9 +901,9 @@ def import_csv(
     :param dry_run: validate every row and report, but write nothing.
     :param on_duplicate: without an external id column, what to do with a
         contact that is a likely duplicate of a stored one: ``"flag"``
-        (import it and report it) or ``"skip"`` (report it, don't import
-        it).  ``"merge"`` is not supported yet and raises
-        :class:`crmkit.ValidationError`.
+        (import it and report it), ``"skip"`` (report it, don't import it)
+        or ``"merge"`` (import it and merge it into the stored contact, which
+        survives; undo with ``crm.unmerge``).
     :param batch_size: rows stored per transaction.
     :param progress: show a progress bar on standard error (rich; in a
         terminal and in Jupyter).  ``None`` (default): only when standard

@@ -941,6 +941,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "columns ignored (unknown): {columns}",
         "Spalten ignoriert (unbekannt): {columns}",
     ),
+    "csv.merged_into": (
+        "row {row}: merged into {number}, which was there already",
+        "Zeile {row}: mit dem schon vorhandenen {number} zusammengeführt",
+    ),
     "csv.duplicate_of": (
         "row {row}: already there as {number}",
         "Zeile {row}: bereits vorhanden als {number}",
@@ -984,12 +988,6 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "csv.not_stored": (
         "the row was not stored: {detail}",
         "die Zeile wurde nicht gespeichert: {detail}",
-    ),
-    "csv.merge_unsupported": (
-        "on_duplicate='merge' is not supported yet; use 'flag' or 'skip' and merge "
-        "the reported duplicates with crm.merge",
-        "on_duplicate='merge' wird noch nicht unterstützt; 'flag' oder 'skip' verwenden "
-        "und die gemeldeten Dubletten mit crm.merge zusammenführen",
     ),
 }
 
