@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,11 +16,13 @@ import crmkit
 from crmkit import hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOCS = sorted((ROOT / "docs").rglob("*.md"))
 BLOCK_RE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
-@pytest.mark.parametrize("path", [*DOCS, ROOT / "README.md"], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [*DOCS, ROOT / "README.md"], ids=lambda p: p.relative_to(ROOT).as_posix()
+)
 def test_code_examples_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = BLOCK_RE.findall(path.read_text(encoding="utf-8"))
     monkeypatch.chdir(tmp_path)
@@ -63,3 +69,48 @@ def test_docs_index_links_exist() -> None:
     index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
     for target in re.findall(r"\]\(([^)]+\.md)\)", index):
         assert (ROOT / "docs" / target).exists(), target
+
+
+def _nav_pages(node: object) -> list[str]:
+    """Every page path in an mkdocs ``nav`` (nested lists and one-key dicts)."""
+    if isinstance(node, str):
+        return [] if "://" in node else [node]
+    if isinstance(node, list):
+        return [page for item in node for page in _nav_pages(item)]
+    if isinstance(node, dict):
+        return [page for value in node.values() for page in _nav_pages(value)]
+    return []
+
+
+def _mkdocs_nav() -> list[str]:
+    """The ``nav`` of mkdocs.yml (its ``!relative`` tags read as plain strings)."""
+    import yaml
+
+    loader: Any = type("Loader", (yaml.SafeLoader,), {})
+    loader.add_constructor("!relative", lambda loader, node: str(node.value))
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=loader)
+    return _nav_pages(config["nav"])
+
+
+def test_every_page_is_in_the_nav() -> None:
+    nav = _mkdocs_nav()
+    pages = sorted(p.relative_to(ROOT / "docs").as_posix() for p in DOCS)
+    assert [p for p in pages if p not in nav] == [], "add these pages to nav in mkdocs.yml"
+    assert [p for p in nav if p not in pages] == [], "nav names pages that do not exist"
+    assert len(nav) == len(set(nav)), "a page is in the nav twice"
+
+
+def test_site_builds_strict(tmp_path: Path) -> None:
+    """``mkdocs build --strict``: a broken link, nav entry or API docstring fails."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "site" / "reference" / "crm" / "index.html").exists()
