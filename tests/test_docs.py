@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 import re
@@ -69,6 +70,53 @@ def test_docs_index_links_exist() -> None:
     index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
     for target in re.findall(r"\]\(([^)]+\.md)\)", index):
         assert (ROOT / "docs" / target).exists(), target
+
+
+FENCE_RE = re.compile(r"^```.*?^```", re.S | re.M)
+CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
+
+
+def _prose_names(path: Path, pattern: str) -> set[str]:
+    """Dotted names matching *pattern* in the code spans of *path*'s prose (not its examples)."""
+    text = FENCE_RE.sub("", path.read_text(encoding="utf-8"))
+    return {m for span in CODE_SPAN_RE.findall(text) for m in re.findall(pattern, span)}
+
+
+def _resolve(dotted: str) -> object:
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(dotted)
+
+
+@pytest.mark.parametrize(
+    "path", [*DOCS, ROOT / "README.md"], ids=lambda p: p.relative_to(ROOT).as_posix()
+)
+def test_names_in_the_prose_exist(path: Path) -> None:
+    """``crmkit.x.y`` and ``crm.sub.method`` in the text name things that exist."""
+    missing = []
+    for name in _prose_names(path, r"(?<![\w.])crmkit(?:\.\w+)+"):
+        try:
+            _resolve(name)
+        except (ImportError, AttributeError):
+            missing.append(name)
+    crm = crmkit.open("memory://", load_entry_points=False)
+    for name in _prose_names(path, r"(?<![\w.])crm(?:\.\w+)+"):
+        if name in {"crm.db", "crm.py"}:
+            continue  # files, not the facade
+        obj: object = crm
+        try:
+            for attr in name.split(".")[1:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            missing.append(name)
+    assert sorted(missing) == []
 
 
 def _nav_pages(node: object) -> list[str]:
