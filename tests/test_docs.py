@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import importlib
 import inspect
 import os
@@ -146,6 +147,13 @@ def test_every_page_is_in_the_nav() -> None:
     assert [p for p in pages if p not in nav] == [], "add these pages to nav in mkdocs.yml"
     assert [p for p in nav if p not in pages] == [], "nav names pages that do not exist"
     assert len(nav) == len(set(nav)), "a page is in the nav twice"
+
+
+def test_docstring_rewriting_for_the_site() -> None:
+    """The griffe extension of mkdocs.yml: its own examples hold."""
+    from tools import griffe_sphinx
+
+    assert doctest.testmod(griffe_sphinx).failed == 0
 
 
 def test_site_builds_strict(tmp_path: Path) -> None:

@@ -28,6 +28,34 @@ def _role(match: re.Match[str]) -> str:
     return f"`{target}`"
 
 
+FIELD_RE = re.compile(r":(?:param|type|returns?|rtype|raises?|var|ivar|yields?)\b")
+
+
+def fields_last(text: str) -> str:
+    r"""Move paragraphs that follow the ``:param:`` field list in front of it.
+
+    crmkit's docstrings often close with a paragraph after the fields ("Runs
+    after the transaction committed.").  The sphinx parser would read it as
+    part of the last field; in front of the fields it stays a paragraph.
+
+    >>> fields_last(":param x: the x.\n\nRuns once.")
+    'Runs once.\n\n:param x: the x.'
+    """
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if FIELD_RE.match(line)), None)
+    if first is None:
+        return text
+    for i in range(first + 1, len(lines)):
+        line = lines[i]
+        after_blank = not lines[i - 1].strip()
+        if line.strip() and after_blank and not line[0].isspace() and not FIELD_RE.match(line):
+            head = lines[:first]
+            if head and head[-1].strip():
+                head.append("")
+            return "\n".join([*head, *lines[i:], "", *lines[first:i]]).rstrip()
+    return text
+
+
 def to_markdown(text: str) -> str:
     """Doctests into fenced ``pycon`` blocks, ``::`` into ``:``, roles into code.
 
@@ -35,7 +63,7 @@ def to_markdown(text: str) -> str:
     'See `Store`.'
     """
     out: list[str] = []
-    lines = text.splitlines()
+    lines = fields_last(text).splitlines()
     i = 0
     while i < len(lines):
         line = lines[i]
