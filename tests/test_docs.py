@@ -149,6 +149,19 @@ def test_every_page_is_in_the_nav() -> None:
     assert len(nav) == len(set(nav)), "a page is in the nav twice"
 
 
+def test_getting_started_opens_with_the_readme_commands() -> None:
+    """The README's quick start and the first page of the docs stay in step."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1]
+    commands = re.search(r"```bash\n(.*?)```", quick, re.S)
+    assert commands is not None
+    page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    first_block = re.search(r"```(\w*)\n(.*?)```", page, re.S)
+    assert first_block is not None
+    assert first_block.groups() == ("bash", commands.group(1))
+    assert page.index("## A first script") < page.index("```python")
+
+
 def test_docstring_rewriting_for_the_site() -> None:
     """The griffe extension of mkdocs.yml: its own examples hold."""
     from tools import griffe_sphinx
