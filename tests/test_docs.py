@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,56 @@ def test_getting_started_opens_with_the_readme_commands() -> None:
     assert first_block is not None
     assert first_block.groups() == ("bash", commands.group(1))
     assert page.index("## A first script") < page.index("```python")
+
+
+TEMPLATE_FILE_RE = re.compile(
+    r"^```(?:python|toml)\n# ((?:src|tests)/[\w/]+\.py|pyproject\.toml)\n(.*?)^```", re.S | re.M
+)
+
+
+def test_plugin_template_passes_its_tests_and_the_contract_suite(tmp_path: Path) -> None:
+    """The plugin of "Writing a plugin", laid out from the page, passes its own tests.
+
+    Installing it is mimicked by a ``.dist-info`` with its entry points on
+    the path, so the discovery test runs too.
+    """
+    text = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    files = dict(TEMPLATE_FILE_RE.findall(text))
+    assert {"pyproject.toml", "tests/test_contract.py", "tests/test_plugin.py"} <= set(files)
+    for relative, body in files.items():
+        target = tmp_path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, encoding="utf-8")
+    project = tomllib.loads(files["pyproject.toml"])["project"]
+    dist_name = project["name"].replace("-", "_")
+    info = tmp_path / "src" / f"{dist_name}-{project['version']}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n",
+        encoding="utf-8",
+    )
+    groups = project["entry-points"]
+    (info / "entry_points.txt").write_text(
+        "".join(
+            f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items())
+            for group, eps in groups.items()
+        ),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    passed = re.search(r"(\d+) passed", done.stdout)
+    assert passed is not None and "skipped" not in done.stdout, done.stdout
+    assert int(passed.group(1)) > 90, done.stdout  # the contract suite ran, not only test_plugin.py
 
 
 def test_docstring_rewriting_for_the_site() -> None:
