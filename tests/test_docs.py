@@ -213,6 +213,15 @@ def test_plugin_template_passes_its_tests_and_the_contract_suite(tmp_path: Path)
     assert int(passed.group(1)) > 90, done.stdout  # the contract suite ran, not only test_plugin.py
 
 
+def test_privacy_page_says_it_is_no_legal_advice_and_cites_its_sources() -> None:
+    text = (ROOT / "docs" / "privacy.md").read_text(encoding="utf-8")
+    assert "Not legal advice" in text[:400] and "keine Rechtsberatung" in text[:400]
+    for source in ("Art. 6(1)", "Art. 7", "Art. 12(3)", "Art. 15", "Art. 17", "Art. 21",
+                   "§257", "§147", "§7(2)", "§7(3) UWG", "§7a UWG", "§35 BDSG", "BEG IV",
+                   "eur-lex.europa.eu"):  # fmt: skip
+        assert source in text, source
+
+
 def test_docstring_rewriting_for_the_site() -> None:
     """The griffe extension of mkdocs.yml: its own examples hold."""
     from tools import griffe_sphinx
