@@ -89,3 +89,7 @@ class SphinxToMarkdown(griffe.Extension):
         """Rewrite the docstring of *obj*, if it has one."""
         if obj.docstring is not None:
             obj.docstring.value = to_markdown(obj.docstring.value)
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        """The top-level package: griffe fires ``on_object`` for its members only."""
+        self.on_object(obj=pkg)
