@@ -222,6 +222,24 @@ def test_privacy_page_says_it_is_no_legal_advice_and_cites_its_sources() -> None
         assert source in text, source
 
 
+GLOSSARY_TERMS = (
+    "Ansprechpartner", "Entscheider", "Rechnungskontakt", "Beziehung", "Wiedervorlage",
+    "Rechtsgrundlage", "Einwilligung", "Widerspruch", "Aufbewahrungsfrist", "Löschfrist",
+    "Auskunft", "Dublette", "Kundennummer", "Verein", "Mitglied",
+)  # fmt: skip
+
+
+def test_glossary_names_the_crmkit_term_for_each_german_one() -> None:
+    rows = {}
+    for line in (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 4:
+            rows.update(dict.fromkeys((t.strip() for t in cells[0].split(",")), cells[2]))
+    for term in GLOSSARY_TERMS:
+        assert term in rows, term
+        assert "`" in rows[term], f"{term}: no crmkit name in code"
+
+
 def test_docstring_rewriting_for_the_site() -> None:
     """The griffe extension of mkdocs.yml: its own examples hold."""
     from tools import griffe_sphinx
