@@ -114,13 +114,9 @@ class CheckReport(Sequence[Finding]):
 
     def to_pandas(self, lang: Lang = "en") -> Any:
         """A :class:`pandas.DataFrame` of :meth:`rows` (needs the ``pandas`` extra)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            from crmkit.errors import CrmkitError
+        from crmkit.frames import to_pandas
 
-            raise CrmkitError(code="extra_missing", extra="pandas", feature="to_pandas") from exc
-        return pd.DataFrame(self.rows(lang))
+        return to_pandas(self, lang)
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{h}</th>" for h in ("severity", "contact", "finding", "action"))
