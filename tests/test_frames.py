@@ -376,3 +376,38 @@ def test_from_pandas_never_raises_on_any_cells(frame: pd.DataFrame) -> None:
         assert {aff.person_id, aff.company_id} <= names
     for problem in parsed.report.problems:
         assert problem.message("de")
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def test_a_contact_shows_as_an_escaped_card(filled: crmkit.CRM) -> None:
+    acme = filled.contacts.get("C00001")
+    html = acme._repr_html_()
+    assert html.startswith("<table><caption><b>C00001 Muster GmbH</b></caption>")
+    assert "Königstraße 1, 70173 Stuttgart" in html
+    assert "+497111234560 (office)" in html
+    assert "Branche-IT, Stuttgart" in html
+    assert "website" not in html  # empty fields are left out
+    evil = Person(last_name="<img src=x onerror=alert(1)>", notes="a & b")._repr_html_()
+    assert "<img" not in evil
+    assert "&lt;img src=x onerror=alert(1)&gt;" in evil
+    assert "a &amp; b" in evil
+
+
+def test_caller_id_and_leads_render_too(filled: crmkit.CRM) -> None:
+    (match,) = filled.lookup_phone("0711 123456-99")
+    assert match._repr_html_().startswith("<p>+4971112345699: switchboard</p><table>")
+    filled.leads.create(Company(name="Neu & Co GmbH"), source="Messe")
+    leads = filled.leads.all()
+    assert isinstance(leads, ContactList)
+    assert "Neu &amp; Co GmbH" in leads._repr_html_()
+    assert list(leads.to_pandas()["lead_source"]) == ["Messe"]
+
+
+def test_long_tables_show_the_first_rows_and_count_the_rest() -> None:
+    contacts = ContactList(Person(last_name=f"Muster {i}") for i in range(503))
+    html = contacts._repr_html_()
+    assert html.count("<tr>") == 501  # the header and 500 rows
+    assert html.endswith("<p>… 3 more</p>")
+    assert len(contacts.to_pandas()) == 503

@@ -120,6 +120,7 @@ def _check_tutorial(outputs: list[tuple[str, str]]) -> None:
     assert "0 problems</b>" in html
     # result tables escape user data; two charts came out as images
     assert "Müller &amp; Söhne GmbH" in html
+    assert "<caption><b>C00004 Bäckerei Weiß e.K.</b></caption>" in html
     assert "Müller & Söhne" not in html
     assert sum(1 for mime, _t in outputs if mime == "image/png") == 2
     # the duplicate was found and merged, the worklist rendered

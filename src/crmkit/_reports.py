@@ -69,4 +69,15 @@ def html_table(
     )
 
 
-__all__ = ["HTML_ROWS", "LinesReport", "cell_text", "html_table"]
+def html_fields(title: str, fields: Iterable[tuple[str, object]]) -> str:
+    """A two-column card (field, value) under a bold *title*; empty values left out, all escaped."""
+    rows = "".join(
+        f'<tr><th style="text-align:left">{escape(name)}</th>'
+        f'<td style="text-align:left;white-space:pre-wrap">{escape(text)}</td></tr>'
+        for name, value in fields
+        if (text := cell_text(value))
+    )
+    return f"<table><caption><b>{escape(title)}</b></caption><tbody>{rows}</tbody></table>"
+
+
+__all__ = ["HTML_ROWS", "LinesReport", "cell_text", "html_fields", "html_table"]
