@@ -56,9 +56,9 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
-    """Check the docs: every code example runs, every hook is documented."""
+    """Check the docs: every code example and notebook runs, every hook is documented."""
     _install_workspace(session)
-    session.run("pytest", "tests/test_docs.py", *session.posargs)
+    session.run("pytest", "tests/test_docs.py", "tests/test_notebooks.py", *session.posargs)
 
 
 @nox.session(python="3.11")

@@ -411,3 +411,27 @@ def test_long_tables_show_the_first_rows_and_count_the_rest() -> None:
     assert html.count("<tr>") == 501  # the header and 500 rows
     assert html.endswith("<p>… 3 more</p>")
     assert len(contacts.to_pandas()) == 503
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    frame=frames(),
+    mapping=st.dictionaries(
+        st.one_of(st.sampled_from(HEADER_NAMES), st.text(max_size=10)),
+        st.one_of(st.sampled_from(["company", "last_name", "email", "ignore"]), st.text()),
+        max_size=3,
+    ),
+)
+@example(frame=pd.DataFrame({"x": ["Muster GmbH"]}), mapping={"x": "company"})
+def test_import_pandas_dry_run_reports_or_rejects_the_mapping(
+    frame: pd.DataFrame, mapping: dict[str, str]
+) -> None:
+    with crmkit.open("memory://", load_entry_points=False) as crm:
+        try:
+            report = crm.import_pandas(frame, mapping, dry_run=True)
+        except ValidationError as exc:
+            assert exc.findings[0].field.startswith("mapping.")
+            assert exc.findings[0].code == "value.choice"
+            return
+        assert report.dry_run and crm.contacts.count() == 0
+        assert report.new_contacts <= 2 * len(frame)

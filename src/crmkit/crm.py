@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -63,6 +63,9 @@ from crmkit.search import PhoneMatch
 from crmkit.serialize import to_dict
 from crmkit.store import KNOWN_DISTRIBUTIONS, Store
 from crmkit.worklist import Worklist
+
+if TYPE_CHECKING:  # pragma: no cover - the importer is loaded when first used
+    from crmkit.importing import CsvImportReport
 
 Clock = Callable[[], dt.datetime]
 ContactRef = Contact | str
@@ -505,7 +508,7 @@ class CRM:
         dry_run: bool = False,
         on_duplicate: str = "skip",
         batch_size: int = 1000,
-    ) -> Any:
+    ) -> CsvImportReport:
         """Import contacts from a :class:`pandas.DataFrame`, exactly as :meth:`import_csv` would.
 
         The frame's column names are the headers (detected, *mapping*
