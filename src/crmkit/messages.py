@@ -580,6 +580,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "plotting needs matplotlib: pip install 'crmkit[plot]'",
         "für Diagramme wird matplotlib gebraucht: pip install 'crmkit[plot]'",
     ),
+    "plot.leads_by_source": ("Leads by source", "Leads nach Quelle"),
+    "plot.findings_by_severity": ("Findings by severity", "Befunde nach Schweregrad"),
+    "plot.worklist_by_kind": ("Work items by kind", "Aufgaben nach Art"),
+    "plot.count": ("count", "Anzahl"),
     "dedup.explain": (
         "{field}: {level} ({weight:+.1f})",
         "{field}: {level} ({weight:+.1f})",
