@@ -199,10 +199,6 @@ def test_mapping_override_and_unknown_columns(crm: crmkit.CRM) -> None:
 
 
 def test_bad_arguments_raise(crm: crmkit.CRM, tmp_path: Path) -> None:
-    with pytest.raises(ValidationError) as info:
-        import_csv(crm, io.BytesIO(b""), on_duplicate="merge")
-    assert info.value.findings[0].code == "csv.merge_unsupported"
-    assert "nicht unterstützt" in info.value.message("de")
     with pytest.raises(ValidationError):
         import_csv(crm, io.BytesIO(b""), on_duplicate="ask")
     with pytest.raises(ValidationError):
@@ -369,6 +365,31 @@ def test_rerun_without_external_ids(crm: crmkit.CRM) -> None:
     assert {row for row, _ in flagged.duplicates} == {2, 3}
 
 
+def test_on_duplicate_merge_folds_new_data_into_the_stored_contact(crm: crmkit.CRM) -> None:
+    first = (
+        "Vorname;Nachname;Firma;E-Mail;Telefon\nJürgen;Müller;Müller GmbH;j.mueller@mueller.de;\n"
+    ).encode("cp1252")
+    import_csv(crm, io.BytesIO(first))
+    [stored] = crm.search("Jürgen Müller", kind="person")
+    later = (
+        "Vorname;Nachname;Firma;E-Mail;Telefon;Position\n"
+        "Jürgen;Müller;Müller GmbH;j.mueller@mueller.de;0170 1234567;Einkauf\n"
+    ).encode("cp1252")
+    dry = import_csv(crm, io.BytesIO(later), dry_run=True, on_duplicate="merge")
+    assert dry.merged == () and crm.contacts.get(stored.id).phones == ()
+    report = import_csv(crm, io.BytesIO(later), on_duplicate="merge")
+    assert report.ok, str(report)
+    assert report.merged == ((2, stored.number),)
+    assert f"merged into {stored.number}" in str(report)
+    assert "zusammengeführt" in "\n".join(report.lines("de"))
+    survivor = crm.contacts.get(stored.id)
+    assert [p.e164 for p in survivor.phones] == ["+491701234567"]  # nothing lost
+    assert [c.display_name for c in crm.search("Müller", kind="person")] == ["Jürgen Müller"]
+    [merge] = crm.merges(survivor)
+    crm.unmerge(merge)  # and it can be undone
+    assert crm.contacts.get(stored.id).phones == ()
+
+
 def test_batches_store_every_row(crm: crmkit.CRM) -> None:
     lines = ["Kundennummer;Firma;Nachname"]
     lines += [f"{i};Firma {i % 3};Person {i}" for i in range(25)]
@@ -432,3 +453,20 @@ def test_any_bytes_give_a_report(data: bytes) -> None:
             assert all(isinstance(line, str) for line in report.lines(lang))
         real = import_csv(crm, io.BytesIO(data))
         assert crm.contacts.count() == 1 + real.new_contacts == 1 + len(real.created)
+
+
+def test_progress_bar_on_request_and_silent_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "viele.csv"
+    lines = ["Vorname;Nachname"] + [f"Anna{i};Schmidt{i}" for i in range(1200)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    crm = crmkit.open("memory://")
+    report = crm.import_csv(path, dry_run=True)  # not a terminal: no bar
+    assert report.rows == 1200
+    assert capsys.readouterr().err == ""
+    crm.import_csv(path, dry_run=True, progress=True)
+    err = capsys.readouterr().err
+    assert "viele.csv" in err and "100%" in err and "1,200" in err
+    crm.import_csv(path, dry_run=True, progress=False)
+    assert capsys.readouterr().err == ""

@@ -1038,6 +1038,7 @@ def import_whatsapp(
 from crmkit.cli_quality import (  # noqa: E402
     check_command,
     duplicates_command,
+    export_command,
     import_command,
     merge_command,
     unmerge_command,
@@ -1048,7 +1049,9 @@ for _command in (
     check_command,
     worklist_command,
     duplicates_command,
+    export_command,
     import_command,
+    export_command,
     merge_command,
     unmerge_command,
 ):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,17 +22,12 @@ from rich.text import Text
 
 from crmkit.cli import Context, _parse_date
 from crmkit.errors import ValidationError
+from crmkit.exporting import FORMATS as EXPORT_FORMATS
+from crmkit.exporting import safe_cell
 from crmkit.messages import Lang
 
 FORMATS = ("table", "json", "csv")
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """*value* as a CSV cell a spreadsheet shows as text (formula injection defused)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _emit_rows(obj: Context, rows: Sequence[dict[str, Any]], fmt: str) -> None:
@@ -256,40 +253,83 @@ def duplicates_command(obj: Context, limit: int, fmt: str) -> None:
             obj.console.print(obj.say("cli.duplicates.try"))
 
 
+_SUFFIX_FORMATS = {".vcf": "vcard", ".vcard": "vcard", ".json": "json", ".xlsx": "xlsx"}
+
+
 @click.command(name="import")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
-@click.option("--on-duplicate", type=click.Choice(["skip", "flag"]), default="skip",
+@click.option("--format", "fmt", type=click.Choice(["auto", "csv", "xlsx", "json", "vcard"]),
+              default="auto", show_default=True,
+              help="File format (auto: by the file name's ending, else CSV).")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Check every row; write nothing (CSV, xlsx).")
+@click.option("--on-duplicate", type=click.Choice(["skip", "flag", "merge"]), default="skip",
               show_default=True, help="A row matching a stored contact.")  # fmt: skip
 @click.option("--map", "maps", multiple=True, metavar="HEADER=FIELD",
               help="Read the column HEADER as FIELD (repeatable).")  # fmt: skip
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar (default: when the terminal shows it).")  # fmt: skip
 @click.pass_obj
 def import_command(
-    obj: Context, path: str, dry_run: bool, on_duplicate: str, maps: tuple[str, ...],
-    batch_size: int,
+    obj: Context, path: str, fmt: str, dry_run: bool, on_duplicate: str, maps: tuple[str, ...],
+    batch_size: int, progress: bool | None,
 ) -> None:  # fmt: skip
-    """Import contacts from a CSV file (German or English Excel export)."""
+    """Import contacts from CSV or xlsx (German or English Excel export), vCard or crmkit JSON."""
     mapping: dict[str, str] = {}
     for item in maps:
         header, sep, field = item.partition("=")
         if not sep or not header.strip() or not field.strip():
             raise ValidationError.single("--map", "cli.import.bad_map", value=item)
         mapping[header.strip()] = field.strip()
+    if fmt == "auto":
+        fmt = _SUFFIX_FORMATS.get(Path(path).suffix.lower(), "csv")
     with obj.crm() as crm:
-        report = crm.import_csv(path, mapping or None, dry_run=dry_run,
-                                on_duplicate=on_duplicate, batch_size=batch_size)  # fmt: skip
+        if fmt == "json":
+            counts = str(crm.import_json(path))
+            obj.console.print(Text(obj.say("cli.import.json_done", counts=counts), style="bold"))
+            return
+        if fmt == "vcard":
+            report = crm.import_vcard(path)
+        else:
+            report = crm.import_csv(path, mapping or None, dry_run=dry_run,
+                                    on_duplicate=on_duplicate, batch_size=batch_size,
+                                    progress=progress)  # fmt: skip
         first, *rest = report.lines(obj.lang)
         obj.console.print(Text(first, style="bold"))
         for line in rest:
             obj.console.print(Text("  • " + line))
-        if not report.ok:
+        if not getattr(report, "ok", not report.problems):
             raise SystemExit(1)
+
+
+@click.command(name="export")
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
+              help="csv, json or vcard (default: by the file's ending, else csv).")  # fmt: skip
+@click.option("--query", default=None, help="Only the contacts this search finds.")
+@click.option("--include-archived", is_flag=True, help="Archived contacts too (JSON always).")
+@click.pass_obj
+def export_command(
+    obj: Context, path: str, fmt: str | None, query: str | None, include_archived: bool
+) -> None:
+    """Export contacts as CSV for German Excel, lossless JSON, or vCard 4.0 (- for stdout)."""
+    if fmt is None:
+        fmt = {".json": "json", ".vcf": "vcard", ".vcard": "vcard"}.get(
+            Path(path).suffix.lower(), "csv"
+        )
+    with obj.crm(announce=path != "-") as crm:
+        if path == "-":
+            out = sys.stdout
+            crm.export(out, fmt, query=query, include_archived=include_archived)
+            return
+        count = crm.export(path, fmt, query=query, include_archived=include_archived)
+        obj.console.print(obj.say("cli.export.done", count=count, path=path, format=fmt))
 
 
 __all__ = [
     "check_command",
     "duplicates_command",
+    "export_command",
     "import_command",
     "merge_command",
     "safe_cell",

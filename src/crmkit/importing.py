@@ -27,20 +27,23 @@ Decisions worth knowing:
 * **Without an external id column** every new contact is checked with
   :func:`crmkit.dedup_api.check` against the store; a ``match`` is reported
   and not imported (``on_duplicate="skip"``, the default, so re-running a
-  file creates nothing new) or imported anyway (``on_duplicate="flag"``).
-  ``"merge"`` is not supported yet.  Rows of the same file are not checked
-  against each other.
+  file creates nothing new), imported anyway (``on_duplicate="flag"``), or
+  imported and merged into the stored contact at once
+  (``on_duplicate="merge"``: :meth:`crmkit.CRM.merge` with the stored contact
+  as survivor — nothing is lost, and ``crm.unmerge`` undoes it).  Rows of the
+  same file are not checked against each other.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -243,6 +246,8 @@ class CsvImportReport(LinesReport):
     linked: int = 0
     skipped: tuple[int, ...] = ()
     duplicates: tuple[tuple[int, str], ...] = ()
+    #: (row, number of the stored contact) for each contact merged into a stored one.
+    merged: tuple[tuple[int, str], ...] = ()
     problems: tuple[CsvProblem, ...] = ()
     more_problems: int = 0
     unknown_columns: tuple[str, ...] = ()
@@ -271,13 +276,25 @@ class CsvImportReport(LinesReport):
             problems=len(self.problems) + self.more_problems,
         )
 
+    def to_pandas(self, lang: Lang = "en") -> Any:
+        """The problems as a :class:`pandas.DataFrame`: row, column, value, code, message.
+
+        Needs the ``pandas`` extra.
+        """
+        from crmkit.frames import to_pandas
+
+        return to_pandas(self, lang)
+
     def lines(self, lang: Lang = "en") -> list[str]:
         """The summary, unknown columns, duplicates and every problem, one per line."""
         out = [self.summary(lang)]
         if self.unknown_columns:
             out.append(render("csv.unknown_columns", lang, columns=", ".join(self.unknown_columns)))
+        merged = set(self.merged)
         for row, number in self.duplicates:
             code = "csv.duplicate_of" if number else "csv.duplicate_in_file"
+            if (row, number) in merged:
+                code = "csv.merged_into"
             out.append(render(code, lang, row=row, number=number))
         out.extend(p.message(lang) for p in self.problems)
         if self.more_problems:
@@ -427,6 +444,17 @@ def _open_source(
 # --------------------------------------------------------------------------- rows
 
 
+def unguard(cell: str) -> str:
+    """*cell* without the ``'`` an export puts before ``= + - @`` to defuse formulas.
+
+    >>> unguard("'+49 711 123456"), unguard("'quoted"), unguard("=1+1")
+    ('+49 711 123456', "'quoted", '=1+1')
+    """
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r":
+        return cell[1:]
+    return cell
+
+
 @attrs.frozen
 class _Row:
     """One data row as values per field, with the header each came from."""
@@ -452,6 +480,8 @@ class _Planned:
     external_id: str | None
     company_key: str | None
     new_company: bool
+    #: New contact id → (id, number) of the stored contact it is merged into.
+    merge_into: dict[str, tuple[str, str]] = attrs.field(factory=dict)
 
 
 class _RowError(Exception):
@@ -481,6 +511,7 @@ class _Importer:
         self.linked = 0
         self.skipped: list[int] = []
         self.duplicates: list[tuple[int, str]] = []
+        self.merged: list[tuple[int, str]] = []
         self.problems: list[CsvProblem] = []
         self.more_problems = 0
         self.rows = 0
@@ -672,6 +703,8 @@ class _Importer:
                 continue
             existing = self.crm.contacts.get(matches[0].right_id)
             self.duplicates.append((planned.row, existing.number or ""))
+            if self.on_duplicate == "merge":
+                planned.merge_into[contact.id] = (existing.id, existing.number or "")
             if self.on_duplicate != "skip":
                 continue
             planned.contacts.remove(contact)
@@ -747,6 +780,10 @@ class _Importer:
                         position=planned.position,
                         department=planned.department,
                     )
+                for new_id, (existing_id, _) in planned.merge_into.items():
+                    crm.merge(existing_id, new_id)
+        for planned in batch:
+            self.merged.extend((planned.row, number) for _, number in planned.merge_into.values())
         numbers = {i: c.number or "" for i, c in stored.items()}
         for planned in batch:
             for contact in planned.contacts:
@@ -795,6 +832,7 @@ class _Importer:
             linked=self.linked,
             skipped=tuple(self.skipped),
             duplicates=tuple(self.duplicates),
+            merged=tuple(self.merged),
             problems=tuple(self.problems),
             more_problems=self.more_problems,
             rows=self.rows,
@@ -837,8 +875,6 @@ def _columns(
 
 
 def _check_arguments(mapping: Mapping[str, str] | None, on_duplicate: str, batch_size: int) -> None:
-    if on_duplicate == "merge":
-        raise ValidationError.single("on_duplicate", "csv.merge_unsupported")
     if on_duplicate not in _ON_DUPLICATE:
         raise ValidationError.single(
             "on_duplicate", "value.choice", value=on_duplicate, choices=", ".join(_ON_DUPLICATE)
@@ -865,6 +901,7 @@ def import_csv(
     dry_run: bool = False,
     on_duplicate: str = "skip",
     batch_size: int = 1000,
+    progress: bool | None = None,
 ) -> CsvImportReport:
     """Import the contacts of a CSV file (a path or a binary stream) into *crm*.
 
@@ -873,10 +910,13 @@ def import_csv(
     :param dry_run: validate every row and report, but write nothing.
     :param on_duplicate: without an external id column, what to do with a
         contact that is a likely duplicate of a stored one: ``"flag"``
-        (import it and report it) or ``"skip"`` (report it, don't import
-        it).  ``"merge"`` is not supported yet and raises
-        :class:`crmkit.ValidationError`.
+        (import it and report it), ``"skip"`` (report it, don't import it)
+        or ``"merge"`` (import it and merge it into the stored contact, which
+        survives; undo with ``crm.unmerge``).
     :param batch_size: rows stored per transaction.
+    :param progress: show a progress bar on standard error (rich; in a
+        terminal and in Jupyter).  ``None`` (default): only when standard
+        error is a terminal or a notebook, so scripts and logs stay quiet.
 
     Returns a :class:`CsvImportReport`.  Whatever the bytes, problems with
     the file or its rows are reported, not raised; bad arguments, a missing
@@ -888,7 +928,10 @@ def import_csv(
         crm.require("create", "contact")
     stream, opened = _open_source(source)
     try:
-        return _run(crm, stream, mapping, dry_run, on_duplicate, batch_size)
+        with _ProgressBar(progress, _label(source)) as bar:
+            if _is_xlsx(stream):
+                return _run_xlsx(crm, stream, mapping, dry_run, on_duplicate, batch_size, bar)
+            return _run(crm, stream, mapping, dry_run, on_duplicate, batch_size, bar)
     finally:
         if opened:
             stream.close()
@@ -901,6 +944,7 @@ def _run(
     dry_run: bool,
     on_duplicate: str,
     batch_size: int,
+    bar: _ProgressBar,
 ) -> CsvImportReport:
     importer = _Importer(crm, dry_run=dry_run, on_duplicate=on_duplicate, batch_size=batch_size)
     try:
@@ -925,7 +969,9 @@ def _run(
             delimiter = _detect_delimiter(sample)
             extra["delimiter"] = delimiter
             records = csv.reader(_chain(sample, lines), delimiter=delimiter)
-            _import_records(importer, records, mapping, extra)
+            bar.start(_size(stream))
+            followed = bar.follow(records, lambda: _tell(stream), lambda: importer.rows)
+            _import_records(importer, followed, mapping, extra)
         except _StopReadingError as stop:
             importer.problem(CsvProblem(row=0, code=stop.code, params=stop.params))
         except OSError as exc:
@@ -938,10 +984,203 @@ def _run(
     return importer.report(**extra)
 
 
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+#: Rows between two updates of the progress bar.
+_PROGRESS_EVERY: Final = 500
+
+
+def _label(source: object) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    return str(getattr(source, "name", "") or "import")
+
+
+def _size(stream: IO[bytes]) -> int | None:
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        pass
+    try:
+        if stream.seekable():
+            here = stream.tell()
+            end = stream.seek(0, io.SEEK_END)
+            stream.seek(here)
+            return end
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _tell(stream: IO[bytes]) -> int | None:
+    try:
+        return stream.tell()
+    except (OSError, ValueError):
+        return None
+
+
+class _ProgressBar:
+    """A rich progress bar on standard error, or nothing (see ``progress`` of import_csv)."""
+
+    def __init__(self, enabled: bool | None, label: str) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.progress: Any = None
+        self.task: Any = None
+        self.total: int | None = None
+
+    def __enter__(self) -> _ProgressBar:
+        if self.enabled is False:
+            return self
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        if self.enabled is None and not (console.is_terminal or console.is_jupyter):
+            return self
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )  # fmt: skip
+
+        # The description is the file name; the number is the rows read so far.
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[rows]:,}"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=console,
+        )  # fmt: skip
+        self.progress.start()
+        return self
+
+    def start(self, total: int | None) -> None:
+        """Begin counting towards *total* (bytes or rows; None: unknown)."""
+        self.total = total
+        if self.progress is not None:
+            self.task = self.progress.add_task(self.label, total=total, rows=0)
+
+    def follow(
+        self,
+        records: Iterator[list[str]],
+        position: Callable[[], int | None] | None,
+        rows: Callable[[], int],
+    ) -> Iterator[list[str]]:
+        """*records*, updating the bar every few hundred (by *position*, else by count).
+
+        *rows* says how many data rows the importer has read so far.
+        """
+        if self.progress is None:
+            yield from records
+            return
+        count = 0
+        for record in records:
+            count += 1
+            if count % _PROGRESS_EVERY == 0:
+                done = position() if position is not None else count
+                self.progress.update(self.task, completed=done, rows=rows())
+            yield record
+        self.progress.update(self.task, completed=self.total or count, rows=rows())
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _is_xlsx(stream: IO[bytes]) -> bool:
+    """Whether *stream* holds a zip file (an ``.xlsx`` workbook); rewinds it."""
+    if not stream.seekable():
+        return False
+    start = stream.tell()
+    head = stream.read(4)
+    stream.seek(start)
+    return head == _ZIP_MAGIC
+
+
+def _xlsx_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _run_xlsx(
+    crm: CRM,
+    stream: IO[bytes],
+    mapping: Mapping[str, str] | None,
+    dry_run: bool,
+    on_duplicate: str,
+    batch_size: int,
+    bar: _ProgressBar,
+) -> CsvImportReport:
+    """The rows of the first sheet of an ``.xlsx`` workbook, imported like CSV rows."""
+    try:
+        import openpyxl
+    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
+        raise CrmkitError(code="extra_missing", extra="xlsx", feature="xlsx import") from exc
+    importer = _Importer(crm, dry_run=dry_run, on_duplicate=on_duplicate, batch_size=batch_size)
+    extra: dict[str, Any] = {"encoding": "xlsx"}
+    try:
+        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl and zipfile raise many kinds on a broken file
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        importer.problem(
+            CsvProblem(row=0, code="import.unreadable_file", params={"detail": detail})
+        )
+        return importer.report(**extra)
+    try:
+        sheet = book.worksheets[0]
+        records = ([_xlsx_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
+        bar.start(sheet.max_row)
+        try:
+            _import_records(
+                importer, bar.follow(records, None, lambda: importer.rows), mapping, extra
+            )
+        except _StopReadingError as stop:
+            importer.problem(CsvProblem(row=0, code=stop.code, params=stop.params))
+        importer.flush()
+    finally:
+        book.close()
+    return importer.report(**extra)
+
+
 def _chain(sample: list[str], rest: Iterator[str]) -> Iterator[str]:
     while sample:
         yield sample.pop(0)
     yield from rest
+
+
+def _read_header(
+    importer: _Importer,
+    record: list[str],
+    number: int,
+    mapping: Mapping[str, str] | None,
+    extra: dict[str, Any],
+) -> tuple[dict[int, str], dict[str, str], int] | None:
+    """Column index → field, field → header and the width of the header row *record*.
+
+    ``None`` (reported) when no column maps to a field.
+    """
+    by_index, unknown, used, problems = _columns(record, mapping)
+    extra["unknown_columns"] = tuple(unknown)
+    extra["columns"] = tuple(used)
+    headers = {field: record[i].strip() for i, field in by_index.items()}
+    for problem in problems:
+        importer.problem(attrs.evolve(problem, row=number))
+    if not by_index:
+        importer.problem(CsvProblem(row=number, code="csv.no_known_columns"))
+        return None
+    importer.use_external_ids = "external_id" in headers
+    if importer.use_external_ids:
+        importer.load_external_ids()
+    return by_index, headers, len(record)
 
 
 def _import_records(
@@ -949,11 +1188,22 @@ def _import_records(
     records: Iterator[list[str]],
     mapping: Mapping[str, str] | None,
     extra: dict[str, Any],
+    header: list[str] | None = None,
 ) -> None:
+    """Plan and add every record; the first non-blank one is the header unless *header* is given.
+
+    With an explicit *header*, it is row 1 and the records are rows 2, 3 …
+    """
     number = 0
     by_index: dict[int, str] | None = None
     headers: dict[str, str] = {}
     width = 0
+    if header is not None:
+        number = 1
+        read = _read_header(importer, header, number, mapping, extra)
+        if read is None:
+            return
+        by_index, headers, width = read
     while True:
         try:
             record = next(records)
@@ -969,19 +1219,10 @@ def _import_records(
         if not any(cell.strip() for cell in record):
             continue
         if by_index is None:
-            by_index, unknown, used, problems = _columns(record, mapping)
-            extra["unknown_columns"] = tuple(unknown)
-            extra["columns"] = tuple(used)
-            headers = {field: record[i].strip() for i, field in by_index.items()}
-            width = len(record)
-            for problem in problems:
-                importer.problem(attrs.evolve(problem, row=number))
-            if not by_index:
-                importer.problem(CsvProblem(row=number, code="csv.no_known_columns"))
+            read = _read_header(importer, record, number, mapping, extra)
+            if read is None:
                 return
-            importer.use_external_ids = "external_id" in headers
-            if importer.use_external_ids:
-                importer.load_external_ids()
+            by_index, headers, width = read
             continue
         importer.rows += 1
         if any(cell.strip() for cell in record[width:]):
@@ -991,7 +1232,7 @@ def _import_records(
             continue
         row = _Row(
             number=number,
-            values={f: record[i].strip() for i, f in by_index.items() if i < len(record)},
+            values={f: unguard(record[i].strip()) for i, f in by_index.items() if i < len(record)},
             headers=headers,
         )
         try:
@@ -1002,6 +1243,42 @@ def _import_records(
             continue
         if planned is not None and planned.contacts:
             importer.add(planned)
+
+
+def _cells(record: Iterable[object]) -> list[str]:
+    return ["" if cell is None else str(cell) for cell in record]
+
+
+def import_rows(
+    crm: CRM,
+    header: Sequence[object],
+    rows: Iterable[Sequence[object]],
+    mapping: Mapping[str, str] | None = None,
+    *,
+    dry_run: bool = False,
+    on_duplicate: str = "skip",
+    batch_size: int = 1000,
+) -> CsvImportReport:
+    """Import contacts from rows already split into cells (a data frame, a spreadsheet).
+
+    The same as :func:`import_csv` after the file has been decoded and
+    split: *header* names the columns (detected as in a CSV file, *mapping*
+    overrides), each row of *rows* is one contact row.  Cells are text;
+    ``None`` is an empty cell and anything else is turned into text with
+    :class:`str`.  Row numbers in the report count the header as row 1, so
+    the first row of *rows* is row 2.  The report's ``encoding`` and
+    ``delimiter`` are empty.
+    """
+    _check_arguments(mapping, on_duplicate, batch_size)
+    crm.require("read", "contact")
+    if not dry_run:
+        crm.require("create", "contact")
+    importer = _Importer(crm, dry_run=dry_run, on_duplicate=on_duplicate, batch_size=batch_size)
+    extra: dict[str, Any] = {}
+    records = (_cells(row) for row in rows)
+    _import_records(importer, records, mapping, extra, header=_cells(header))
+    importer.flush()
+    return importer.report(**extra)
 
 
 __all__ = [
@@ -1015,4 +1292,6 @@ __all__ = [
     "detect_field",
     "header_key",
     "import_csv",
+    "import_rows",
+    "unguard",
 ]
