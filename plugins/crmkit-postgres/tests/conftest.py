@@ -69,7 +69,10 @@ class Cluster:
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="crmkit-pg-"))
+        # As root the server runs as "postgres", which must reach the directory:
+        # /tmp rather than a TMPDIR that may sit below root's home.
+        base = "/tmp" if os.geteuid() == 0 and os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="crmkit-pg-", dir=base))
         self.data = self.root / "data"
         self.run_as: dict[str, Any] = {}
         if os.geteuid() == 0:
