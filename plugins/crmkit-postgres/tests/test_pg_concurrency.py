@@ -330,3 +330,61 @@ def test_a_deadlock_is_a_conflict_and_rolls_back_only_its_victim(
     # The winner's two changes are stored, nothing of the victim's.
     assert {store.get_contact(c.id).notes for c in (one, two)} == {winner}
     assert {store.get_contact(c.id).version for c in (one, two)} == {2}
+
+
+_STALE_WRITER = textwrap.dedent(
+    """
+    import sys
+    import attrs
+    from crmkit.errors import ConflictError
+    from crmkit_postgres import PostgresStore
+
+    store = PostgresStore(sys.argv[1], schema=sys.argv[2], pool_max_size=1)
+    contact = store.get_contact(sys.argv[3])
+    print("read", contact.version, flush=True)
+    sys.stdin.readline()  # go
+    try:
+        store.update_contact(attrs.evolve(contact, notes="Prozess"))
+        print("ok", flush=True)
+    except ConflictError as exc:
+        print(exc.code, flush=True)
+    store.close()
+    """
+)
+
+
+def test_stale_writers_in_other_processes_get_conflicts(
+    make_store: Callable[..., PostgresStore], postgres_url: str
+) -> None:
+    """Processes read version 1; this one commits version 2 while they wait on the row
+    lock; each of them then gets ``ConflictError`` and the committed change stays."""
+    store = make_store()
+    person = store.add_contact(Person(first_name="Max", last_name="Mustermann"))
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _STALE_WRITER, postgres_url, store.schema, person.id],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for worker in workers:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().split() == ["read", "1"]
+    with store.transaction():
+        store.update_contact(attrs.evolve(person, notes="Elternprozess"))
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        assert _wait_for_lock_waiter(postgres_url)
+    outcomes = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err
+        outcomes.append(out.strip())
+    assert outcomes == ["conflict"] * 3
+    stored = store.get_contact(person.id)
+    assert (stored.notes, stored.version) == ("Elternprozess", 2)
