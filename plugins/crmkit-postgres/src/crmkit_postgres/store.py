@@ -542,15 +542,7 @@ class PostgresStore:
                         data = json.loads(item.data)
                         data["number"], data["version"] = number, 1
                         rows.append(
-                            (
-                                item.id,
-                                number,
-                                seq,
-                                item.kind,
-                                item.archived,
-                                item.owner,
-                                Jsonb(data),
-                            )
+                            (item.id, number, seq, item.kind, 1, item.archived, item.owner, data)
                         )
                         e, p, w, s = _lookup_rows(item.id, item)
                         emails += e
@@ -559,11 +551,8 @@ class PostgresStore:
                         stems += s
                     self._check_new(conn, taken)
                     with conn.cursor() as cur:
-                        cur.executemany(
-                            "INSERT INTO contacts (id, number, number_seq, kind, version, "
-                            "archived, owner, data) VALUES (%s, %s, %s, %s, 1, %s, %s, %s)",
-                            rows,
-                        )
+                        columns = "id, number, number_seq, kind, version, archived, owner, data"
+                        _insert(cur, f"contacts ({columns})", rows)
                         _write_keys(cur, emails, phones, words, stems)
                     if last != start:
                         conn.execute(
@@ -708,27 +697,39 @@ class PostgresStore:
         return self._iter_where("true", (), where, params)
 
     def _iter_where(
-        self, condition: str, cond_params: tuple[Any, ...], filters: str, params: tuple[Any, ...]
+        self,
+        condition: str,
+        cond_params: tuple[Any, ...],
+        filters: str,
+        params: tuple[Any, ...],
+        *,
+        first: int = READ_CHUNK,
     ) -> Iterator[Contact]:
-        """Contacts passing *condition* and *filters*, in number order, read in chunks."""
+        """Contacts passing *condition* and *filters*, in number order, read in chunks.
+
+        The first chunk has *first* rows (a search that wants few asks for few);
+        each next one is four times larger, up to :data:`READ_CHUNK`.
+        """
         query = (
             f"SELECT id, data, number FROM contacts WHERE {condition}{filters}"
             f" AND (length(number), number) > (%s, %s) {_ORDER} LIMIT %s"
         )
         after: tuple[int, str] = (0, "")
+        chunk = max(1, min(first, READ_CHUNK))
         while True:
             self._check_open()
             with self._translated(), self._connection() as conn:
                 rows = conn.execute(
                     query,
-                    (*cond_params, *params, *after, READ_CHUNK),
+                    (*cond_params, *params, *after, chunk),
                 ).fetchall()
             for contact_id, data, _number in rows:
                 yield self._load_contact(contact_id, data)
-            if len(rows) < READ_CHUNK:
+            if len(rows) < chunk:
                 return
             last = rows[-1][2]
             after = (len(last), last)
+            chunk = min(chunk * 4, READ_CHUNK)
 
     @_public
     def count_contacts(
@@ -900,7 +901,8 @@ class PostgresStore:
         filters += visible
         params += visible_params
         if query.mode == "all" or (query.mode == "text" and not query.words):
-            return self._take(self._iter_where("true", (), filters, params), query, 0, query.limit)
+            found = self._iter_where("true", (), filters, params, first=query.limit + 8)
+            return self._take(found, query, 0, query.limit)
         if query.mode != "text":
             condition, value = {
                 "number": ("number = %s", query.value),
@@ -917,7 +919,7 @@ class PostgresStore:
             }[query.mode]  # fmt: skip
             if not is_key(value):
                 return []
-            found = self._iter_where(condition, (value,), filters, params)
+            found = self._iter_where(condition, (value,), filters, params, first=query.limit + 8)
             return self._take(found, query, 0, query.limit)
         if not all(is_key(w) for w in query.words):
             return []
@@ -933,7 +935,7 @@ class PostgresStore:
             condition = " AND ".join(
                 f"id IN (SELECT contact_id FROM contact_words WHERE word {op} %s)" for _ in values
             )
-            found = self._iter_where(condition, values, filters, params)
+            found = self._iter_where(condition, values, filters, params, first=want + 8)
             out += self._take(found, query, tier, want)
         return out
 
@@ -1255,6 +1257,32 @@ class PostgresStore:
         return f"<PostgresStore {self.url} ({state})>"
 
 
+#: From this many rows on, :func:`_insert` uses ``COPY`` instead of ``INSERT``.
+COPY_FROM: Final = 64
+
+
+def _insert(cur: psycopg.Cursor[TupleRow], target: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert *rows* into *target* (``"table (col, …)"``, a constant): ``COPY`` for many.
+
+    A ``dict`` value is stored as ``jsonb``.  Both paths check every constraint.
+    """
+    if not rows:
+        return
+    if len(rows) >= COPY_FROM:
+        with cur.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    tuple(json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
+                          for v in row)
+                )  # fmt: skip
+        return
+    marks = ", ".join(["%s"] * len(rows[0]))
+    cur.executemany(
+        f"INSERT INTO {target} VALUES ({marks})",
+        [tuple(Jsonb(v) if isinstance(v, dict) else v for v in row) for row in rows],
+    )
+
+
 def _write_keys(
     cur: psycopg.Cursor[TupleRow],
     emails: list[tuple[str, str, str]],
@@ -1263,15 +1291,10 @@ def _write_keys(
     stems: list[tuple[str, str]],
 ) -> None:
     """Insert the search-key rows of contacts."""
-    for statement, rows in (
-        ("INSERT INTO contact_emails (contact_id, address_lower, domain) VALUES (%s, %s, %s)",
-         emails),
-        ("INSERT INTO contact_phones (contact_id, e164) VALUES (%s, %s)", phones),
-        ("INSERT INTO contact_words (contact_id, word) VALUES (%s, %s)", words),
-        ("INSERT INTO contact_stems (contact_id, stem) VALUES (%s, %s)", stems),
-    ):  # fmt: skip
-        if rows:
-            cur.executemany(statement, rows)
+    _insert(cur, "contact_emails (contact_id, address_lower, domain)", list(emails))
+    _insert(cur, "contact_phones (contact_id, e164)", list(phones))
+    _insert(cur, "contact_words (contact_id, word)", list(words))
+    _insert(cur, "contact_stems (contact_id, stem)", list(stems))
 
 
 # -- search-key fingerprint ------------------------------------------------------------------
