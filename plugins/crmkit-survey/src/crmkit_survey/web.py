@@ -297,7 +297,8 @@ def make_survey_server(app: Any, host: str = "127.0.0.1", port: int = 8025) -> T
 
 def serve_in_thread(server: ThreadingServer) -> threading.Thread:
     """Run *server* in a daemon thread (stop it with ``server.shutdown()``)."""
-    thread = threading.Thread(target=server.serve_forever, name="crmkit-survey", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="crmkit-survey", daemon=True)  # fmt: skip
     thread.start()
     return thread
 
