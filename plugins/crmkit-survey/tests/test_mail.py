@@ -18,8 +18,7 @@ pytest_plugins = ["crmkit_survey.fixtures"]
 
 
 def person(crm: CRM, first: str, last: str, mail: str, **kw: object) -> crmkit.Person:
-    contact = crm.contacts.add(crmkit.Person(first_name=first, last_name=last, emails=[mail],
-                                             **kw))  # fmt: skip
+    contact = crm.contacts.add(crmkit.Person(first_name=first, last_name=last, emails=[mail], **kw))
     assert isinstance(contact, crmkit.Person)
     return contact
 
@@ -40,12 +39,20 @@ def test_request_mail_in_german_with_link_and_proof(crm: CRM, survey: Survey, in
         assert advert not in text
     claims = verify(survey.config.secret, link_in(mail).rsplit("/", 1)[1], now=crm.now())
     assert (claims.request_id, claims.contact_id, claims.purpose, claims.text_version) == (
-        requested.request_id, erika.id, "newsletter", TEXT.version)  # fmt: skip
+        requested.request_id,
+        erika.id,
+        "newsletter",
+        TEXT.version,
+    )
     sent = [e for e in crm.consents.events(erika) if e.kind == "sent"]
     assert len(sent) == 1
     proof = sent[0]
     assert (proof.request_id, proof.channel, proof.contact_point, proof.note) == (
-        requested.request_id, "email", "erika@muster.de", "request")  # fmt: skip
+        requested.request_id,
+        "email",
+        "erika@muster.de",
+        "request",
+    )
     assert proof.text_version == f"request.de v1; newsletter {TEXT.version}"
     assert proof.text_sha256 == mail_sha256(mail["Subject"], text)
     assert mail["Message-ID"] in proof.source
@@ -56,9 +63,10 @@ def test_english_by_tag_or_country(crm: CRM, survey: Survey, inbox: Inbox) -> No
     john = person(crm, "John", "Smith", "john@example.co.uk", tags={"lang:en"})
     lisboa = {"street": "Rua 1", "postal_code": "1000-001", "city": "Lisboa", "country": "PT"}
     ana = crm.contacts.add(
-        crmkit.Person(first_name="Ana", last_name="Silva", emails=["ana@example.pt"],
-                      addresses=[lisboa])
-    )  # fmt: skip
+        crmkit.Person(
+            first_name="Ana", last_name="Silva", emails=["ana@example.pt"], addresses=[lisboa]
+        )
+    )
     survey.request([john, ana], "newsletter")
     for address in ("john@example.co.uk", "ana@example.pt"):
         [mail] = inbox.to(address)
@@ -69,8 +77,12 @@ def test_english_by_tag_or_country(crm: CRM, survey: Survey, inbox: Inbox) -> No
 
 
 def test_templates_are_overridable(crm: CRM, survey: Survey, inbox: Inbox) -> None:
-    own = MailTemplate(id="verein.de", version="7", subject="Frage von $controller",
-                       body="$greeting\n\nBitte hier antworten: $link\n\n$text\n")  # fmt: skip
+    own = MailTemplate(
+        id="verein.de",
+        version="7",
+        subject="Frage von $controller",
+        body="$greeting\n\nBitte hier antworten: $link\n\n$text\n",
+    )
     configure(crm, attrs.evolve(survey.config, templates={"request.de": own}))
     max_ = person(crm, "Max", "Mustermann", "max@muster.de")
     crm.consents.request(max_, "newsletter", provider="survey")  # through the core

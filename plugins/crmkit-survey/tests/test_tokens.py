@@ -15,8 +15,14 @@ from crmkit_survey.tokens import Claims, TokenError, check_csrf, csrf_token, sig
 
 SECRET = b"s" * 32
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC)
-CLAIMS = Claims(action="answer", request_id="r" * 32, contact_id="c" * 32, purpose="newsletter",
-                text_version="v1", expires=NOW + dt.timedelta(days=42))  # fmt: skip
+CLAIMS = Claims(
+    action="answer",
+    request_id="r" * 32,
+    contact_id="c" * 32,
+    purpose="newsletter",
+    text_version="v1",
+    expires=NOW + dt.timedelta(days=42),
+)
 
 
 def test_round_trip() -> None:
@@ -108,9 +114,14 @@ def test_any_bit_flip_is_refused(noise: bytes, position: int) -> None:
 def test_round_trip_for_any_claims(
     request_id: str, contact_id: str, purpose: str, version: str
 ) -> None:
-    claims = Claims(action="withdraw", request_id=request_id, contact_id=contact_id,
-                    purpose=purpose, text_version=version,
-                    expires=NOW + dt.timedelta(days=1))  # fmt: skip
+    claims = Claims(
+        action="withdraw",
+        request_id=request_id,
+        contact_id=contact_id,
+        purpose=purpose,
+        text_version=version,
+        expires=NOW + dt.timedelta(days=1),
+    )
     assert verify(SECRET, sign(SECRET, claims), now=NOW) == claims
 
 
