@@ -82,7 +82,7 @@ def send(
 ) -> None:  # fmt: skip
     """Ask every unclear contact (matching --query/--tag) for consent to --purpose."""
     with obj.crm() as crm:
-        found = (crm.search(query, tags=tags or None, limit=100_000) if query or tags
+        found = (crm.search(query, tags=tags or None, limit=10_000) if query or tags
                  else list(crm.contacts.all()))  # fmt: skip
         targets = _unclear(crm, found, purpose)
         if dry_run:

@@ -43,13 +43,14 @@ class ImportResult:
     """What an import recorded and which lines it skipped (line number, reason)."""
 
     recorded: tuple[ConsentEvent, ...] = ()
-    skipped: tuple[tuple[int, str], ...] = ()
+    skipped: tuple[tuple[int, CrmkitError], ...] = ()
 
     def lines(self, lang: Lang = "en") -> list[str]:
         """A summary line and one line per skipped row, in *lang*."""
         out = [render("survey.cli.imported", lang, count=len(self.recorded),
                       skipped=len(self.skipped))]  # fmt: skip
-        out += [render("survey.import.row", lang, line=n, detail=why) for n, why in self.skipped]
+        out += [render("survey.import.row", lang, line=n, detail=exc.message(lang))
+                for n, exc in self.skipped]  # fmt: skip
         return out
 
 
@@ -71,7 +72,10 @@ def read_rows(source: str | Path, text: str | None = None) -> list[dict[str, str
 
 
 def _when(value: str, zone: Any) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise CrmkitError(code="survey.import.bad_time", value=clean_line(value, 40)) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
@@ -107,15 +111,13 @@ def import_answers(
                 entry = (found.request_id, contact.id, purpose)
                 open_by_mail.setdefault(mail.address.lower(), []).append(entry)
     recorded: list[ConsentEvent] = []
-    skipped: list[tuple[int, str]] = []
+    skipped: list[tuple[int, CrmkitError]] = []
     with crm.transaction():
         for line, row in enumerate(rows, start=first_line):
             try:
                 recorded.append(_one(crm, row, line, source, open_by_id, open_by_mail))
             except CrmkitError as exc:
-                skipped.append((line, exc.message()))
-            except ValueError as exc:
-                skipped.append((line, clean_line(str(exc), 200)))
+                skipped.append((line, exc))
     return ImportResult(recorded=tuple(recorded), skipped=tuple(skipped))
 
 
@@ -129,7 +131,7 @@ def _one(
 ) -> ConsentEvent:
     answer = _ANSWERS.get(str(row.get("answer", "")).strip().lower())
     if answer is None:
-        raise ValueError(f"answer {row.get('answer', '')!r} is neither yes nor no")
+        raise CrmkitError(code="survey.import.bad_answer", value=clean_line(row.get("answer"), 40))
     request_id = str(row.get("request_id", "")).strip()
     purpose = str(row.get("purpose", "")).strip().lower()
     if not request_id:

@@ -40,6 +40,14 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "line {line}: {detail}",
         "Zeile {line}: {detail}",
     ),
+    "survey.import.bad_answer": (
+        "answer {value!r} is neither yes nor no",
+        "Antwort {value!r} ist weder ja noch nein",
+    ),
+    "survey.import.bad_time": (
+        "time {value!r} is not an ISO 8601 time",
+        "Zeit {value!r} ist keine Zeitangabe nach ISO 8601",
+    ),
     "survey.import.no_request": (
         "no open request for {key}",
         "keine offene Anfrage zu {key}",
