@@ -111,3 +111,19 @@ def test_the_full_clarification_run(
     assert "requested" in evidence and "sent" in evidence and "granted" in evidence
     assert "ip=127.0.0.1" in evidence and "text_sha256=" in evidence
     assert day0 == dt.date(2026, 11, 23)
+
+
+def test_the_report_counts_a_merged_contacts_request_once(
+    crm: CRM, survey: Survey, inbox: Inbox
+) -> None:
+    erika = crm.contacts.add(
+        crmkit.Person(first_name="Erika", last_name="Muster", emails=["erika@muster.de"])
+    )
+    twin = crm.contacts.add(
+        crmkit.Person(first_name="Erika", last_name="Muster", emails=["e.muster@muster.de"])
+    )
+    survey.request([erika, twin], "newsletter")
+    assert report(crm).requests == 2
+    crm.merge(erika, twin)
+    counts = report(crm, "newsletter")
+    assert (counts.requests, counts.sent, counts.open) == (2, 2, 2)

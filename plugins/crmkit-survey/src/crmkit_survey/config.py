@@ -44,18 +44,37 @@ def _port(value: object) -> int:
     return value
 
 
+def _ascii(field: str, value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.isascii():
+        # smtplib's AUTH sends ASCII only
+        raise ValidationError.single(field, "value.invalid", value="…", reason="not ASCII")
+    return value
+
+
+def _username(value: object) -> str | None:
+    return _ascii("smtp.username", value)
+
+
+def _password(value: object) -> str | None:
+    return _ascii("smtp.password", value)
+
+
 @attrs.frozen(kw_only=True)
 class SmtpConfig:
     """How mail goes out: host, port, ``security`` (``none``, ``starttls`` or
-    ``ssl``), optional credentials, the envelope and ``From`` address."""
+    ``ssl``), optional credentials, the envelope and ``From`` address, and
+    ``cafile`` for a server whose certificate a private CA signed."""
 
     host: str = "127.0.0.1"
     port: int = attrs.field(default=25, converter=_port)
     security: Security = attrs.field(default="none", converter=_security)
-    username: str | None = None
-    password: str | None = attrs.field(default=None, repr=False)
+    username: str | None = attrs.field(default=None, converter=_username)
+    password: str | None = attrs.field(default=None, repr=False, converter=_password)
     sender: str = "consent@localhost"
     timeout: float = 30.0
+    cafile: str | None = None
 
 
 @attrs.frozen(kw_only=True)

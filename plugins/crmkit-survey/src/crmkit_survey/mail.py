@@ -151,11 +151,13 @@ def build_message(
 def deliver(smtp: SmtpConfig, message: EmailMessage) -> None:
     """Send *message* over SMTP as *smtp* says; raise on any failure.
 
-    A recipient refused by the server raises
+    With ``starttls`` a server that does not offer STARTTLS is an error
+    (nothing goes out in plain text); certificates are verified.  A
+    recipient refused by the server raises
     :class:`smtplib.SMTPRecipientsRefused`; connection problems raise
     :class:`OSError`.
     """
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=smtp.cafile)
     client: smtplib.SMTP
     if smtp.security == "ssl":
         client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)

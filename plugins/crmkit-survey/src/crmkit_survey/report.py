@@ -56,6 +56,7 @@ def report(crm: CRM, purpose: str | None = None) -> SurveyReport:
         ("requests", "sent", "reminders", "bounced", "granted", "declined", "withdrawn",
          "open", "no_response"), 0,
     )  # fmt: skip
+    seen: set[str | None] = set()  # a merged contact's events also count for the survivor
     for contact_id in crm.store.consent_contacts():
         try:
             events = crm.consents.events(contact_id)
@@ -64,6 +65,9 @@ def report(crm: CRM, purpose: str | None = None) -> SurveyReport:
         requests = [e for e in events if e.kind == "requested"
                     and (purpose is None or e.purpose == purpose)]  # fmt: skip
         for request in requests:
+            if request.request_id in seen:
+                continue
+            seen.add(request.request_id)
             mails = deliveries(events, request.request_id)
             if not mails:
                 continue  # not mailed by a provider
