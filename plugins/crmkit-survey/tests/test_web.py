@@ -334,3 +334,23 @@ def test_two_clicks_at_once_record_one_answer(crm: CRM, survey: Survey, inbox: I
         )
     assert statuses == [200, 409, 409, 409, 409, 409]
     assert len(answers(crm, erika)) == 1
+
+
+def test_the_server_log_holds_no_token(
+    crm: CRM, survey: Survey, inbox: Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import time
+
+    _, link = ask(crm, survey, inbox)
+    token = link.rsplit("/", 1)[1]
+    with caplog.at_level(logging.INFO, logger="crmkit_survey.web"):
+        assert http(link).status == 200
+        assert http(link, {"answer": "granted"}).status == 403
+        for _ in range(100):  # the server logs after the response went out
+            messages = [r.getMessage() for r in caplog.records if r.name == "crmkit_survey.web"]
+            if len(messages) >= 2:
+                break
+            time.sleep(0.02)
+    assert messages == ["GET 200", "POST 403"]
+    assert all(token not in m and token[:20] not in m for m in messages)
