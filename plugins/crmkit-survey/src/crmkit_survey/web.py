@@ -181,19 +181,19 @@ class SurveyApp:
         purpose = escape(pending.text.label(lang))
         hidden = (f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
                   f'<input type="hidden" name="lang" value="{lang}">')  # fmt: skip
+        asks = render("survey.page.asks", lang, controller=controller, purpose=purpose)
         if action == "answer":
-            whom = render(
-                "survey.page.for",
-                lang,
-                name=escape(pending.contact.display_name),
-                address=escape(_mask(pending.address) or "—"),
-            )
+            whom = render("survey.page.for", lang, name=escape(pending.contact.display_name),
+                          address=escape(_mask(pending.address) or "—"))  # fmt: skip
+            heading = render("survey.page.text", lang, version=pending.text.version)
+            title = render("survey.page.title", lang)
             body = (
-                f"<h1>{escape(render('survey.page.title', lang))}</h1>\n"
-                f'<p class="asks">{render("survey.page.asks", lang, controller=controller, purpose=purpose)}</p>\n'  # noqa: E501
+                f"<h1>{escape(title)}</h1>\n"
+                f'<p class="asks">{asks}</p>\n'
                 f'<p class="for">{whom}</p>\n'
-                f"<h2>{escape(render('survey.page.text', lang, version=pending.text.version))}</h2>\n"  # noqa: E501
-                f'<blockquote id="consent-text">{_paragraphs(pending.text.text(lang))}</blockquote>\n'  # noqa: E501
+                f"<h2>{escape(heading)}</h2>\n"
+                f'<blockquote id="consent-text">{_paragraphs(pending.text.text(lang))}'
+                "</blockquote>\n"
                 f'<form method="post">{hidden}<div class="buttons">'
                 f'<button type="submit" name="answer" value="granted">'
                 f"{escape(render('survey.page.grant', lang))}</button>"
@@ -201,12 +201,11 @@ class SurveyApp:
                 f"{escape(render('survey.page.decline', lang))}</button></div></form>\n"
                 f"<p><small>{escape(render('survey.page.voluntary', lang))}</small></p>"
             )
-            title = render("survey.page.title", lang)
         else:
             title = render("survey.page.withdraw_title", lang)
+            ask = render("survey.page.withdraw_ask", lang, controller=controller, purpose=purpose)
             body = (
-                f"<h1>{escape(title)}</h1>\n"
-                f"<p>{render('survey.page.withdraw_ask', lang, controller=controller, purpose=purpose)}</p>\n"  # noqa: E501
+                f"<h1>{escape(title)}</h1>\n<p>{ask}</p>\n"
                 f'<form method="post">{hidden}<div class="buttons">'
                 f'<button type="submit" name="answer" value="withdrawn">'
                 f"{escape(render('survey.page.withdraw_button', lang))}</button></div></form>"
