@@ -120,6 +120,30 @@ def test_a_refused_recipient_is_recorded_and_on_the_worklist(
     assert (item.kind, item.contact_id, item.ref) == ("survey.send_failed", gone.id, failed.id)
     assert "gone@muster.de" in item.reason("en") and "zugestellt" in item.reason("de")
     assert item.suggestion("de").startswith("E-Mail-Adresse prüfen")
+    # a permanent refusal is a hard bounce: the address is undeliverable from now on
+    [bounce] = crm.bounces.open()
+    assert (bounce.address, bounce.kind, bounce.contact_ids) == (
+        "gone@muster.de",
+        "hard",
+        (gone.id,),
+    )
+    assert crm.contacts.get(gone).emails[0].undeliverable
+    crm.consents.run_schedule(dt.date(2026, 12, 7), provider="survey")
+    last = [e for e in crm.consents.events(gone) if e.kind in ("sent", "send_failed")][-1]
+    assert (last.kind, last.source) == ("send_failed", "no deliverable e-mail address")
+    assert len(inbox.to("olga@muster.de")) == 2 and inbox.to("gone@muster.de") == []
+
+
+def test_a_temporary_refusal_is_no_bounce(crm: CRM, survey: Survey, inbox: Inbox) -> None:
+    inbox.defer.add("busy@muster.de")
+    busy = person(crm, "Berta", "Busy", "busy@muster.de")
+    survey.request(busy, "newsletter")
+    [failed] = [e for e in crm.consents.events(busy) if e.kind == "send_failed"]
+    assert "451" in failed.note and crm.bounces.open() == []
+    inbox.defer.clear()
+    crm.consents.run_schedule(dt.date(2026, 12, 7), provider="survey")  # the reminder gets through
+    assert len(inbox.to("busy@muster.de")) == 1
+    assert crm.worklist(dt.date(2026, 12, 7)).of_kind("survey.") == []
 
 
 def test_a_server_that_is_down_is_recorded_not_dropped(crm: CRM, survey: Survey) -> None:

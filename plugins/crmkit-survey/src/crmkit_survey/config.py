@@ -186,6 +186,9 @@ class SurveyConfig:
       withdrawal link;
     * ``record_ip`` / ``record_user_agent``: whether the answer's proof
       keeps them (switch off for data minimisation);
+    * ``record_bounces``: a recipient the server refuses permanently (5xx)
+      is also recorded as a hard bounce (``crm.bounces``): the address is
+      marked undeliverable;
     * ``templates``: overrides keyed ``request.de``, ``reminder.en`` …;
     * ``language``: picks German or English per contact.
     """
@@ -200,6 +203,7 @@ class SurveyConfig:
     withdraw_valid_days: int = 3650
     record_ip: bool = True
     record_user_agent: bool = True
+    record_bounces: bool = True
     trust_forwarded_for: bool = False
     csrf_max_age_seconds: int = 3600
     language: Callable[[Contact], Lang] = default_language
@@ -251,6 +255,7 @@ _OPTIONS: Final = (
     "withdraw_valid_days",
     "record_ip",
     "record_user_agent",
+    "record_bounces",
     "trust_forwarded_for",
     "csrf_max_age_seconds",
 )

@@ -165,9 +165,21 @@ class Survey:
             deliver(smtp, message)
         except (smtplib.SMTPException, OSError) as exc:
             proof["note"] = clean_line(f"{proof['note']}: {type(exc).__name__}: {exc}")
-            return crm.consents.record(contact, request.purpose, "send_failed", source=source,
-                                       **proof)  # fmt: skip
+            failed = crm.consents.record(contact, request.purpose, "send_failed", source=source,
+                                         **proof)  # fmt: skip
+            self._hard_bounce(address, exc)
+            return failed
         return crm.consents.record(contact, request.purpose, "sent", source=source, **proof)
+
+    def _hard_bounce(self, address: str, exc: Exception) -> None:
+        """A permanent refusal (5xx) of *address* is a hard bounce for the core: the
+        address is marked undeliverable and the bounce goes on the worklist."""
+        crm = self.crm
+        if not (self.config.record_bounces and isinstance(exc, smtplib.SMTPRecipientsRefused)):
+            return
+        codes = [code for code, _ in exc.recipients.values()]
+        if codes and all(code >= 500 for code in codes) and crm.allowed("update", "contact"):
+            crm.bounces.record(address, "hard", detail=clean_line(f"crmkit-survey: {exc}"))
 
     # -- answers -----------------------------------------------------------------------
     def check(self, token: str, action: Action) -> Pending:

@@ -56,14 +56,18 @@ class Inbox:
         self.port = 0
         self.messages: list[EmailMessage] = []
         self.refuse: set[str] = set()
+        self.defer: set[str] = set()
         self.lock = threading.Lock()
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
-        """Accept the recipient unless it is in :attr:`refuse` (then 550)."""
+        """Accept the recipient unless it is in :attr:`refuse` (then 550) or
+        :attr:`defer` (then 451)."""
         if address.lower() in self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if address.lower() in self.defer:
+            return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
