@@ -66,3 +66,26 @@ def test_validation_error_in_both_languages() -> None:
     err = ValidationError.single("emails.0", "email.invalid", value="x", reason="no @")
     assert str(err) == "invalid input: emails.0: 'x' is not a valid e-mail address: no @"
     assert err.message("de").startswith("ungültige Eingabe: emails.0:")
+
+
+def test_phone_and_email_reasons_read_in_german() -> None:
+    from crmkit import normalize
+    from crmkit.messages import REASONS
+
+    with pytest.raises(ValidationError) as info:
+        normalize.phone("kaputt-123")
+    assert info.value.message("de").endswith("ist keine Telefonnummer: enthält Buchstaben")
+    with pytest.raises(ValidationError) as info:
+        normalize.email("hp.gross(at)example.de")
+    assert "braucht ein @-Zeichen" in info.value.message("de")
+    assert "must have an @-sign" in info.value.message("en")
+    # A reason without a translation is shown as it is, in both languages.
+    assert messages.render("phone.invalid", "de", value="x", reason="Sonderfall") == (
+        "'x' ist keine Telefonnummer: Sonderfall"
+    )
+    # Every fixed reason the phone check gives has its German words.
+    source = Path(normalize.__file__).read_text(encoding="utf-8")
+    fixed = set(re.findall(r'reason="([^"{]+)"', source))
+    fixed |= set(normalize._POSSIBLE_REASONS.values())
+    fixed |= {reason for _, reason in normalize._PARSE_REASONS.values()}
+    assert fixed - set(REASONS) <= {"unpaired surrogate code point"}

@@ -26,6 +26,7 @@ from crmkit.errors import (
     StoreError,
     ValidationError,
 )
+from crmkit.frames import from_pandas, to_pandas
 from crmkit.greeting import greeting
 from crmkit.hookspecs import hookimpl
 from crmkit.model import (
@@ -72,9 +73,11 @@ __all__ = [
     "StoreError",
     "ValidationError",
     "__version__",
+    "from_pandas",
     "greeting",
     "hookimpl",
     "link",
     "make_plugin_manager",
     "open",
+    "to_pandas",
 ]

@@ -21,6 +21,7 @@ from crmkit import leads as lead_rules
 from crmkit._guard import guarded
 from crmkit.bounce import Bounce
 from crmkit.errors import Finding, NotFoundError, Severity, ValidationError
+from crmkit.frames import ContactList
 from crmkit.messages import Lang
 from crmkit.model import LEAD_STATUSES, Company, Contact
 from crmkit.rules import RuleContext, RulePolicy, check_contact, company_domains, quality_score
@@ -114,13 +115,9 @@ class CheckReport(Sequence[Finding]):
 
     def to_pandas(self, lang: Lang = "en") -> Any:
         """A :class:`pandas.DataFrame` of :meth:`rows` (needs the ``pandas`` extra)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            from crmkit.errors import CrmkitError
+        from crmkit.frames import to_pandas
 
-            raise CrmkitError(code="extra_missing", extra="pandas", feature="to_pandas") from exc
-        return pd.DataFrame(self.rows(lang))
+        return to_pandas(self, lang)
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{h}</th>" for h in ("severity", "contact", "finding", "action"))
@@ -559,13 +556,16 @@ class Leads:
         return self._change(lead, lose)
 
     @guarded("read", "contact")
-    def all(self, *, include_closed: bool = False) -> list[Contact]:
-        """Every lead the actor may see (archived ones included when closed ones are asked for)."""
+    def all(self, *, include_closed: bool = False) -> ContactList:
+        """Every lead the actor may see (archived ones included when closed ones are asked for).
+
+        A :class:`crmkit.frames.ContactList`: a list with a table in Jupyter and ``to_pandas()``.
+        """
         crm = self._crm
         statuses = frozenset(LEAD_STATUSES) if include_closed else OPEN_LEAD_STATUSES
         where = SummaryFilter(lead_statuses=statuses, include_archived=include_closed)
         found = crm.store.summaries(where, scope=crm.scope())
-        return [crm._show(crm.store.get_contact(s.id)) for s in found]
+        return ContactList(crm._show(crm.store.get_contact(s.id)) for s in found)
 
     @guarded("read", "contact")
     def metrics(self) -> dict[str, Any]:

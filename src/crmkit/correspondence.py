@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Final, TypeVar, overload
+from typing import Any, Final, TypeVar, overload
 
 import attrs
 
@@ -35,6 +35,7 @@ from crmkit import normalize
 from crmkit.audit import FieldChange
 from crmkit.errors import ValidationError
 from crmkit.ids import new_id
+from crmkit.messages import Lang
 from crmkit.model import _convert
 
 #: Channels crmkit knows (and labels); any other lower-case name is allowed too.
@@ -542,6 +543,18 @@ class Timeline(Sequence[CorrespondenceEntry]):
     def open_follow_ups(self) -> list[CorrespondenceEntry]:
         """The entries of this timeline whose follow-up is still open, soonest first."""
         return select_follow_ups(self._entries)
+
+    def rows(self, lang: Lang = "en") -> list[dict[str, Any]]:
+        """One flat dict per entry (occurred, channel, subject, follow-up …)."""
+        from crmkit.frames import rows
+
+        return rows(self, lang)
+
+    def to_pandas(self, lang: Lang = "en") -> Any:
+        """A :class:`pandas.DataFrame` of :meth:`rows` (needs the ``pandas`` extra)."""
+        from crmkit.frames import to_pandas
+
+        return to_pandas(self, lang)
 
     def _repr_html_(self) -> str:
         from html import escape

@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -49,10 +49,12 @@ from crmkit.dedup_api import check as dedup_check
 from crmkit.dedup_api import mark_distinct as dedup_mark
 from crmkit.dedup_api import report as dedup_report
 from crmkit.errors import Finding, PermissionDenied, StoreError, ValidationError
+from crmkit.frames import ContactList, to_pandas
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.merge_api import MergeResult
 from crmkit.merge_api import merge as merge_contacts
 from crmkit.merge_api import unmerge as unmerge_contacts
+from crmkit.messages import Lang
 from crmkit.model import Affiliation, Company, Contact, Person, link
 from crmkit.plugins import Hooks, PluginManager, make_plugin_manager
 from crmkit.privacy_api import Privacy
@@ -61,6 +63,9 @@ from crmkit.search import PhoneMatch
 from crmkit.serialize import to_dict
 from crmkit.store import KNOWN_DISTRIBUTIONS, Store
 from crmkit.worklist import Worklist
+
+if TYPE_CHECKING:  # pragma: no cover - the importer is loaded when first used
+    from crmkit.importing import CsvImportReport
 
 Clock = Callable[[], dt.datetime]
 ContactRef = Contact | str
@@ -427,14 +432,16 @@ class CRM:
         tags: Iterable[str] | str | None = None,
         include_archived: bool = False,
         limit: int = 50,
-    ) -> list[Contact]:
+    ) -> ContactList:
         """Ranked contacts for a name, number, e-mail, domain or phone number.
 
         ``crm.search("Müller")``, ``crm.search("@muster.de")``,
         ``crm.search("C00001")``, ``crm.search("0170 1234567")``,
         ``crm.search("", kind="company", relationships={"customer"},
         tags={"Branche-IT"})``.  Any text is safe to pass.  The rules are in
-        :mod:`crmkit.search`; only contacts the actor may read are returned.
+        :mod:`crmkit.search`; only contacts the actor may read are returned,
+        as a :class:`crmkit.frames.ContactList` (a list that shows as a table
+        in Jupyter and has ``.to_pandas()``).
         """
         query = search_mod.analyze(
             text,
@@ -444,7 +451,7 @@ class CRM:
             include_archived=include_archived,
             limit=limit,
         )
-        return [self._show(c) for c in self.store.search(query, scope=self.scope())]
+        return ContactList(self._show(c) for c in self.store.search(query, scope=self.scope()))
 
     @guarded("read", "contact")
     def lookup_phone(self, number: str) -> list[PhoneMatch]:
@@ -541,6 +548,32 @@ class CRM:
         from crmkit.exporting import export
 
         return export(self, target, format, query=query, include_archived=include_archived)
+
+    @guarded("create", "contact")
+    def import_pandas(
+        self,
+        frame: Any,
+        mapping: Mapping[str, str] | None = None,
+        *,
+        dry_run: bool = False,
+        on_duplicate: str = "skip",
+        batch_size: int = 1000,
+    ) -> CsvImportReport:
+        """Import contacts from a :class:`pandas.DataFrame`, exactly as :meth:`import_csv` would.
+
+        The frame's column names are the headers (detected, *mapping*
+        overrides); each row is one CSV row (row 2 is the frame's first
+        row); empty cells, ``None`` and ``NaN`` are empty.  *dry_run*,
+        *on_duplicate* and *batch_size* as for :meth:`import_csv`.  Returns
+        a :class:`crmkit.importing.CsvImportReport` (``encoding`` and
+        ``delimiter`` empty).  Needs the ``pandas`` extra.
+        """
+        from crmkit.frames import frame_records
+        from crmkit.importing import import_rows
+
+        header, records = frame_records(frame)
+        return import_rows(self, header, records, mapping, dry_run=dry_run,
+                           on_duplicate=on_duplicate, batch_size=batch_size)  # fmt: skip
 
     # -- merging duplicates ------------------------------------------------------------
     @guarded("merge", "contact")
@@ -788,6 +821,16 @@ class Contacts:
             include_archived=include_archived, scope=crm.scope()
         ):
             yield crm._show(contact)
+
+    @guarded("read", "contact")
+    def to_pandas(self, *, include_archived: bool = False, lang: Lang = "en") -> Any:
+        """Every contact the actor may read as a :class:`pandas.DataFrame`, one row each.
+
+        Columns as :func:`crmkit.frames.contact_row` (number, kind, name,
+        e-mail, phone, address, relationships, tags …).  Needs the
+        ``pandas`` extra.
+        """
+        return to_pandas(self.all(include_archived=include_archived), lang)
 
     @guarded("read", "contact")
     def count(self, *, include_archived: bool = False) -> int:

@@ -43,7 +43,7 @@ import io
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -275,6 +275,15 @@ class CsvImportReport(LinesReport):
             duplicates=len(self.duplicates),
             problems=len(self.problems) + self.more_problems,
         )
+
+    def to_pandas(self, lang: Lang = "en") -> Any:
+        """The problems as a :class:`pandas.DataFrame`: row, column, value, code, message.
+
+        Needs the ``pandas`` extra.
+        """
+        from crmkit.frames import to_pandas
+
+        return to_pandas(self, lang)
 
     def lines(self, lang: Lang = "en") -> list[str]:
         """The summary, unknown columns, duplicates and every problem, one per line."""
@@ -1148,16 +1157,53 @@ def _chain(sample: list[str], rest: Iterator[str]) -> Iterator[str]:
     yield from rest
 
 
+def _read_header(
+    importer: _Importer,
+    record: list[str],
+    number: int,
+    mapping: Mapping[str, str] | None,
+    extra: dict[str, Any],
+) -> tuple[dict[int, str], dict[str, str], int] | None:
+    """Column index → field, field → header and the width of the header row *record*.
+
+    ``None`` (reported) when no column maps to a field.
+    """
+    by_index, unknown, used, problems = _columns(record, mapping)
+    extra["unknown_columns"] = tuple(unknown)
+    extra["columns"] = tuple(used)
+    headers = {field: record[i].strip() for i, field in by_index.items()}
+    for problem in problems:
+        importer.problem(attrs.evolve(problem, row=number))
+    if not by_index:
+        importer.problem(CsvProblem(row=number, code="csv.no_known_columns"))
+        return None
+    importer.use_external_ids = "external_id" in headers
+    if importer.use_external_ids:
+        importer.load_external_ids()
+    return by_index, headers, len(record)
+
+
 def _import_records(
     importer: _Importer,
     records: Iterator[list[str]],
     mapping: Mapping[str, str] | None,
     extra: dict[str, Any],
+    header: list[str] | None = None,
 ) -> None:
+    """Plan and add every record; the first non-blank one is the header unless *header* is given.
+
+    With an explicit *header*, it is row 1 and the records are rows 2, 3 …
+    """
     number = 0
     by_index: dict[int, str] | None = None
     headers: dict[str, str] = {}
     width = 0
+    if header is not None:
+        number = 1
+        read = _read_header(importer, header, number, mapping, extra)
+        if read is None:
+            return
+        by_index, headers, width = read
     while True:
         try:
             record = next(records)
@@ -1173,19 +1219,10 @@ def _import_records(
         if not any(cell.strip() for cell in record):
             continue
         if by_index is None:
-            by_index, unknown, used, problems = _columns(record, mapping)
-            extra["unknown_columns"] = tuple(unknown)
-            extra["columns"] = tuple(used)
-            headers = {field: record[i].strip() for i, field in by_index.items()}
-            width = len(record)
-            for problem in problems:
-                importer.problem(attrs.evolve(problem, row=number))
-            if not by_index:
-                importer.problem(CsvProblem(row=number, code="csv.no_known_columns"))
+            read = _read_header(importer, record, number, mapping, extra)
+            if read is None:
                 return
-            importer.use_external_ids = "external_id" in headers
-            if importer.use_external_ids:
-                importer.load_external_ids()
+            by_index, headers, width = read
             continue
         importer.rows += 1
         if any(cell.strip() for cell in record[width:]):
@@ -1208,6 +1245,42 @@ def _import_records(
             importer.add(planned)
 
 
+def _cells(record: Iterable[object]) -> list[str]:
+    return ["" if cell is None else str(cell) for cell in record]
+
+
+def import_rows(
+    crm: CRM,
+    header: Sequence[object],
+    rows: Iterable[Sequence[object]],
+    mapping: Mapping[str, str] | None = None,
+    *,
+    dry_run: bool = False,
+    on_duplicate: str = "skip",
+    batch_size: int = 1000,
+) -> CsvImportReport:
+    """Import contacts from rows already split into cells (a data frame, a spreadsheet).
+
+    The same as :func:`import_csv` after the file has been decoded and
+    split: *header* names the columns (detected as in a CSV file, *mapping*
+    overrides), each row of *rows* is one contact row.  Cells are text;
+    ``None`` is an empty cell and anything else is turned into text with
+    :class:`str`.  Row numbers in the report count the header as row 1, so
+    the first row of *rows* is row 2.  The report's ``encoding`` and
+    ``delimiter`` are empty.
+    """
+    _check_arguments(mapping, on_duplicate, batch_size)
+    crm.require("read", "contact")
+    if not dry_run:
+        crm.require("create", "contact")
+    importer = _Importer(crm, dry_run=dry_run, on_duplicate=on_duplicate, batch_size=batch_size)
+    extra: dict[str, Any] = {}
+    records = (_cells(row) for row in rows)
+    _import_records(importer, records, mapping, extra, header=_cells(header))
+    importer.flush()
+    return importer.report(**extra)
+
+
 __all__ = [
     "EXTERNAL_ID_TAG",
     "FIELDS",
@@ -1219,5 +1292,6 @@ __all__ = [
     "detect_field",
     "header_key",
     "import_csv",
+    "import_rows",
     "unguard",
 ]

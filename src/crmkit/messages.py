@@ -580,6 +580,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "plotting needs matplotlib: pip install 'crmkit[plot]'",
         "für Diagramme wird matplotlib gebraucht: pip install 'crmkit[plot]'",
     ),
+    "plot.leads_by_source": ("Leads by source", "Leads nach Quelle"),
+    "plot.findings_by_severity": ("Findings by severity", "Befunde nach Schweregrad"),
+    "plot.worklist_by_kind": ("Work items by kind", "Aufgaben nach Art"),
+    "plot.count": ("count", "Anzahl"),
     "dedup.explain": (
         "{field}: {level} ({weight:+.1f})",
         "{field}: {level} ({weight:+.1f})",
@@ -1043,7 +1047,62 @@ BOUNCE_WORDS: dict[str, tuple[str, str]] = {
     "hard": ("hard", "dauerhafte"),
     "soft": ("soft", "vorübergehende"),
 }
+_RESERVED_DOMAIN: Final = (
+    "The part after the @-sign is a special-use or reserved name that cannot be used with email."
+)
+#: Reasons from the phone and e-mail checks (ours and email-validator's most common ones);
+#: a reason not listed here is shown as it is.
+REASONS: dict[str, tuple[str, str]] = {
+    "contains letters": ("contains letters", "enthält Buchstaben"),
+    "no phone number found": ("no phone number found", "keine Telefonnummer gefunden"),
+    "extensions cannot be stored": (
+        "extensions cannot be stored",
+        "Durchwahl-Erweiterungen können nicht gespeichert werden",
+    ),
+    "not an international number": ("not an international number", "keine internationale Nummer"),
+    "too short": ("too short", "zu kurz"),
+    "too long": ("too long", "zu lang"),
+    "invalid length": ("invalid length", "ungültige Länge"),
+    "unknown country code": ("unknown country code", "unbekannte Ländervorwahl"),
+    "An email address must have an @-sign.": (
+        "An email address must have an @-sign.",
+        "Eine E-Mail-Adresse braucht ein @-Zeichen.",
+    ),
+    "There must be something before the @-sign.": (
+        "There must be something before the @-sign.",
+        "Vor dem @-Zeichen muss etwas stehen.",
+    ),
+    "The part after the @-sign is not valid. It should have a period.": (
+        "The part after the @-sign is not valid. It should have a period.",
+        "Der Teil nach dem @-Zeichen ist ungültig: es fehlt ein Punkt.",
+    ),
+    "The part after the @-sign is not valid. It is not within a valid top-level domain.": (
+        "The part after the @-sign is not valid. It is not within a valid top-level domain.",
+        "Der Teil nach dem @-Zeichen ist ungültig: keine gültige Top-Level-Domain.",
+    ),
+    "An email address cannot have two periods in a row.": (
+        "An email address cannot have two periods in a row.",
+        "Eine E-Mail-Adresse darf nicht zwei Punkte hintereinander haben.",
+    ),
+    "The email address contains invalid characters before the @-sign.": (
+        "The email address contains invalid characters before the @-sign.",
+        "Die E-Mail-Adresse enthält vor dem @-Zeichen ungültige Zeichen.",
+    ),
+    "The email address contains an invalid character.": (
+        "The email address contains an invalid character.",
+        "Die E-Mail-Adresse enthält ein ungültiges Zeichen.",
+    ),
+    "There can't be anything after the email address.": (
+        "There can't be anything after the email address.",
+        "Nach der E-Mail-Adresse darf nichts mehr stehen.",
+    ),
+    _RESERVED_DOMAIN: (
+        _RESERVED_DOMAIN,
+        "Der Teil nach dem @-Zeichen ist ein reservierter Name, der für E-Mail nicht nutzbar ist.",
+    ),
+}
 _TRANSLATED: dict[str, dict[str, tuple[str, str]]] = {
+    "reason": REASONS,
     "kind": NOUNS,
     "resource": RESOURCE_NOUNS,
     "action": VERBS,

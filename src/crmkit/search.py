@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from html import escape
 from typing import Final, Literal
 
 import attrs
@@ -276,6 +277,9 @@ class PhoneMatch:
     contact: Contact
     match: Literal["exact", "switchboard"]
     number: str
+
+    def _repr_html_(self) -> str:
+        return f"<p>{escape(self.number)}: {escape(self.match)}</p>" + self.contact._repr_html_()
 
 
 def phone_matches(

@@ -164,13 +164,9 @@ class Worklist(Sequence[WorkItem]):
 
     def to_pandas(self, lang: Lang = "en") -> Any:
         """A :class:`pandas.DataFrame` of :meth:`rows` (needs the ``pandas`` extra)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            from crmkit.errors import CrmkitError
+        from crmkit.frames import to_pandas
 
-            raise CrmkitError(code="extra_missing", extra="pandas", feature="to_pandas") from exc
-        return pd.DataFrame(self.rows(lang))
+        return to_pandas(self, lang)
 
     def age_by_kind(self) -> dict[str, dict[str, int]]:
         """Open items by kind and age bucket of their due day (for a chart)."""

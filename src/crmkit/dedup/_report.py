@@ -95,6 +95,9 @@ class DuplicatePair:
         """Both ids, unordered."""
         return frozenset((self.left_id, self.right_id))
 
+    def _repr_html_(self) -> str:
+        return _pair_html(self)
+
 
 @attrs.frozen(kw_only=True)
 class PairColumns:
@@ -217,6 +220,18 @@ class DuplicateReport:
             render("dedup.capped", lang, key=c.kind, value=c.value, count=c.count, cap=c.cap)
             for c in self.capped
         ]
+
+    def rows(self, lang: Lang = "en") -> list[dict[str, Any]]:
+        """One flat dict per pair (verdict, score, both sides, the explanation in *lang*)."""
+        from crmkit.frames import rows
+
+        return rows(self, lang)
+
+    def to_pandas(self, lang: Lang = "en") -> Any:
+        """A :class:`pandas.DataFrame` of :meth:`rows` (needs the ``pandas`` extra)."""
+        from crmkit.frames import to_pandas
+
+        return to_pandas(self, lang)
 
     def _repr_html_(self, limit: int = 30) -> str:
         """Pairs side by side, agreeing fields highlighted (for Jupyter)."""

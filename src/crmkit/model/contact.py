@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Final, Literal, TypeVar
 import attrs
 
 from crmkit import normalize, validation
+from crmkit._reports import html_fields
 from crmkit.errors import Finding, ValidationError
 from crmkit.ids import ContactId, new_contact_id
 from crmkit.model import _convert
@@ -283,6 +284,30 @@ class Contact:
     def is_archived(self) -> bool:
         """True once :meth:`crmkit.CRM.contacts.archive` was called."""
         return self.archived_at is not None
+
+    def _repr_html_(self) -> str:
+        """A card for Jupyter: number and name, then every filled field (escaped)."""
+        lead = self.lead
+        fields: list[tuple[str, object]] = [
+            ("kind", self.kind),
+            (
+                "emails",
+                [e.address + (" (bounced)" if e.undeliverable else "") for e in self.emails],
+            ),
+            ("phones", [f"{p.e164} ({p.label})" for p in self.phones]),
+            ("addresses", "\n".join(str(a) for a in self.addresses)),
+            ("website", self.website),
+            ("relationships", {r.value for r in self.relationships}),
+            ("tags", self.tags),
+            ("lead", f"{lead.status}, {lead.source or '—'}" if lead else None),
+            ("customer since", self.customer_since),
+            ("legal basis", self.legal_basis.article if self.legal_basis else None),
+            ("owner", self.owner),
+            ("archived", self.archived_at),
+            ("notes", self.notes),
+            ("id", self.id),
+        ]
+        return html_fields(f"{self.number or '—'} {self.display_name}", fields)
 
     def findings(self) -> list[Finding]:
         """Warnings about the contact's own values (e.g. ``phone.unassigned``)."""

@@ -1,0 +1,1 @@
+"""Helpers for building the documentation site (not part of the crmkit package)."""
