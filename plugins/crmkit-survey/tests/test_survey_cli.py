@@ -111,7 +111,7 @@ def test_send_report_import_and_serve(tmp_path: Path, inbox: Inbox) -> None:
     )
     try:
         link = link_in(inbox.to("anna@muster.de")[0])
-        for _ in range(100):
+        for _ in range(300):  # up to 30 s on a busy machine
             try:
                 page = http(link)
                 break
