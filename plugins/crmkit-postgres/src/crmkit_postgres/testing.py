@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL cluster for tests and benchmarks.
 
 ``initdb`` into a temporary directory, a free port on 127.0.0.1, ``fsync=off``
-(the data is thrown away); :meth:`Cluster.stop` stops the server and deletes
+(the data is thrown away; ``start(durable=True)`` keeps the server's safe
+defaults, as a benchmark needs); :meth:`Cluster.stop` stops the server and deletes
 the directory.  As root the server runs as the ``postgres`` user (``initdb``
 refuses root).  The plugin's tests and ``python -m bench --stores postgresql``
 use it; it needs the server binaries (Debian: ``apt-get install postgresql``).
@@ -86,22 +87,27 @@ class Cluster:
             **self.run_as,
         )
 
-    def start(self) -> str:
-        """initdb and start; the URL of the ``postgres`` database."""
+    def start(self, *, durable: bool = False) -> str:
+        """initdb and start; the URL of the test database.
+
+        Without *durable* the server skips fsync and full-page writes (fast,
+        for tests); with it, it runs with PostgreSQL's safe defaults.
+        """
         self._run(
             str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
             "-A", "trust", "-E", "UTF8", "--no-locale", "-N",
         )  # fmt: skip
         for _attempt in range(3):
             self.port = _free_port()
+            unsafe = () if durable else (
+                "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
+            )  # fmt: skip
             options = " ".join(
                 (
                     "-c listen_addresses=127.0.0.1",
                     f"-p {self.port}",
                     f"-c unix_socket_directories={self.root}",
-                    "-c fsync=off",
-                    "-c synchronous_commit=off",
-                    "-c full_page_writes=off",
+                    *unsafe,
                     "-c max_connections=300",
                 )
             )
