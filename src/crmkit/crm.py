@@ -60,6 +60,7 @@ from crmkit.plugins import Hooks, PluginManager, make_plugin_manager
 from crmkit.privacy_api import Privacy
 from crmkit.rules import RulePolicy
 from crmkit.search import PhoneMatch
+from crmkit.segments_api import Segments
 from crmkit.serialize import to_dict
 from crmkit.store import KNOWN_DISTRIBUTIONS, Store
 from crmkit.worklist import Worklist
@@ -231,6 +232,7 @@ class CRM:
         self.bounces = Bounces(self)
         self.consents = Consents(self)
         self.privacy = Privacy(self)
+        self.segments = Segments(self)
 
     # -- identity and permissions ----------------------------------------------
     @property

@@ -632,6 +632,13 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{url!r} ist keine Speicher-URL wie memory:// oder sqlite:///crm.db",
     ),
     "store.closed": ("the store is closed", "der Speicher ist geschlossen"),
+    "store.no_capability": (
+        "the store {url} cannot keep segments, campaigns and revenue (it lacks the "
+        "{capability!r} capability); use the memory or SQLite store or upgrade the backend",
+        "der Speicher {url} kann keine Segmente, Kampagnen und Umsätze ablegen (ihm fehlt die "
+        "Fähigkeit {capability!r}); bitte den Memory- oder SQLite-Speicher nutzen oder das "
+        "Backend aktualisieren",
+    ),
     "store.not_crmkit": (
         "{path} is not a crmkit database ({detail})",
         "{path} ist keine crmkit-Datenbank ({detail})",
