@@ -34,6 +34,7 @@ from crmkit import search as search_mod
 from crmkit._guard import guarded
 from crmkit.audit import AuditRecord, FieldChange, diff
 from crmkit.auth import Actor, Authorizer, RowScope, as_actor
+from crmkit.campaigns_api import Campaigns
 from crmkit.cockpit import (
     Bounces,
     CheckReport,
@@ -233,6 +234,7 @@ class CRM:
         self.consents = Consents(self)
         self.privacy = Privacy(self)
         self.segments = Segments(self)
+        self.campaigns = Campaigns(self)
 
     # -- identity and permissions ----------------------------------------------
     @property

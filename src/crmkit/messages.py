@@ -297,6 +297,26 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "a {kind} consent needs its proof: the channel and the source",
         "eine Einwilligung ({kind}) braucht ihren Nachweis: Kanal und Quelle",
     ),
+    "campaign.no_email": (
+        "no: there is no e-mail address for an e-mail campaign",
+        "nein: für eine E-Mail-Kampagne fehlt eine E-Mail-Adresse",
+    ),
+    "campaign.bounced": (
+        "no: the e-mail address {address} bounced (undeliverable)",
+        "nein: die E-Mail-Adresse {address} ist unzustellbar (Bounce)",
+    ),
+    "campaign.no_phone": (
+        "no: there is no phone number for this channel",
+        "nein: für diesen Kanal fehlt eine Telefonnummer",
+    ),
+    "campaign.no_address": (
+        "no: there is no postal address for a letter",
+        "nein: für einen Brief fehlt eine Postanschrift",
+    ),
+    "campaign.gone": (
+        "no: the contact is no longer in the CRM or not visible",
+        "nein: der Kontakt ist nicht mehr im CRM oder nicht sichtbar",
+    ),
     "consent.no.restricted": (
         "no: the contact is restricted (Art. 18 GDPR) and may only be stored",
         "nein: der Kontakt ist eingeschränkt (Art. 18 DSGVO) und darf nur gespeichert werden",
