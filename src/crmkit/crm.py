@@ -51,6 +51,7 @@ from crmkit.dedup_api import mark_distinct as dedup_mark
 from crmkit.dedup_api import report as dedup_report
 from crmkit.errors import Finding, PermissionDenied, StoreError, ValidationError
 from crmkit.frames import ContactList, to_pandas
+from crmkit.kpis_api import Kpis, RevenueApi
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.merge_api import MergeResult
 from crmkit.merge_api import merge as merge_contacts
@@ -235,6 +236,8 @@ class CRM:
         self.privacy = Privacy(self)
         self.segments = Segments(self)
         self.campaigns = Campaigns(self)
+        self.revenue = RevenueApi(self)
+        self.kpis = Kpis(self)
 
     # -- identity and permissions ----------------------------------------------
     @property
