@@ -38,7 +38,10 @@ from crmkit.model import _convert
 PURPOSES: Final[tuple[str, ...]] = ("newsletter", "email_marketing", "phone_marketing", "events")
 #: What can happen to a consent.  ``objected`` (Art. 21) and ``sale_notice``
 #: (an address taken in a sale with the opt-out notice of §7(3) UWG) are facts
-#: the decision needs besides consent proper.
+#: the decision needs besides consent proper.  ``sent`` and ``send_failed``
+#: document a provider's delivery of a request or reminder (proof that the
+#: request itself went out, or that it could not be delivered); they do not
+#: change the state.
 EVENT_KINDS: Final[tuple[str, ...]] = (
     "requested",
     "reminded",
@@ -51,6 +54,8 @@ EVENT_KINDS: Final[tuple[str, ...]] = (
     "used",
     "no_response",
     "decided",
+    "sent",
+    "send_failed",
 )
 #: Kinds that set the state of a consent (the others are context).
 STATE_KINDS: Final[frozenset[str]] = frozenset(
