@@ -134,6 +134,26 @@ def test_open_leads_by_age(leads: list[crmkit.Contact]) -> None:
     }
 
 
+def test_lead_funnel(leads: list[crmkit.Contact]) -> None:
+    # all: A, B, D, H won (each through every stage), C lost (new only), E contacted,
+    # F new, G qualified
+    assert kpis.lead_funnel(leads) == {
+        "new": 8,
+        "contacted": 6,  # A B D H E G
+        "qualified": 5,  # A B D H G
+        "proposal": 4,
+        "won": 4,
+    }
+    # started in Q3: A, B (won), C (lost), E (contacted)
+    assert kpis.lead_funnel(leads, Period.parse("2026-Q3")) == {
+        "new": 4,
+        "contacted": 3,
+        "qualified": 2,
+        "proposal": 2,
+        "won": 2,
+    }
+
+
 # -- customers --------------------------------------------------------------------------------
 def _change(contact: crmkit.Contact, day: dt.date, old: str, new: str) -> AuditRecord:
     return AuditRecord(
@@ -273,6 +293,56 @@ def test_revenue_rejects_bad_values(field: str, kw: dict[str, object]) -> None:
     with pytest.raises(crmkit.ValidationError) as info:
         Revenue(**values)  # type: ignore[arg-type]
     assert info.value.findings[0].field == field
+
+
+# -- data quality over time -------------------------------------------------------------------
+def test_quality_snapshot() -> None:
+    a = _person("A", legal_basis="contract")
+    b = _person("B", legal_basis="consent")
+    c = _person("C")
+    gone = _person("D", legal_basis="contract", archived_at=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    findings = [
+        crmkit.Finding(field="emails", code="email.invalid", contact_id=a.id),
+        crmkit.Finding(field="name", code="x", contact_id=a.id),
+        crmkit.Finding(field="phones", code="y", contact_id=b.id, severity="warning"),
+    ]
+    kinds = ["lead.qualify", "data.gap", "lead.qualify"]
+    snap = kpis.quality_snapshot([a, b, c, gone], findings, kinds, dt.date(2026, 7, 1))
+    # 3 active contacts, A has errors: 2/3 clean; A and B of 3 have a legal basis
+    assert snap == kpis.QualitySnapshot(
+        day=dt.date(2026, 7, 1),
+        contacts=3,
+        quality_score=0.6667,
+        legal_basis_share=0.6667,
+        open_items={"data.gap": 1, "lead.qualify": 2},
+    )
+    assert kpis.QualitySnapshot.from_dict(snap.to_dict()) == snap
+    empty = kpis.quality_snapshot([], [], [], dt.date(2026, 7, 1))
+    assert (empty.quality_score, empty.legal_basis_share) == (1.0, None)
+
+
+def test_quality_trend() -> None:
+    def snap(day: dt.date, score: float, items: int) -> kpis.QualitySnapshot:
+        items_ = {"lead.qualify": items}
+        return kpis.QualitySnapshot(
+            day=day, contacts=10, quality_score=score, legal_basis_share=0.5, open_items=items_
+        )
+
+    snaps = [
+        snap(dt.date(2026, 10, 1), 0.9, 1),  # Q4: outside
+        snap(dt.date(2026, 8, 1), 0.6, 8),
+        snap(dt.date(2026, 7, 1), 0.5, 10),
+    ]
+    assert kpis.quality_trend(snaps, Period.parse("2026-Q3")) == {
+        "snapshots": 2,
+        "day": "2026-08-01",
+        "quality_score": 0.6,
+        "quality_score_change": 0.1,  # 0.6 - 0.5
+        "legal_basis_share": 0.5,
+        "open_items": {"lead.qualify": 8},
+        "open_items_change": -2,  # 8 - 10
+    }
+    assert kpis.quality_trend(snaps, Period.parse("2026-Q2")) == {}
 
 
 @pytest.mark.parametrize("module", [kpis, kpis_api], ids=lambda m: m.__name__)

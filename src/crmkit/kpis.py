@@ -28,10 +28,11 @@ from typing import Any, Final
 import attrs
 
 from crmkit.audit import AuditRecord
-from crmkit.errors import ValidationError
+from crmkit.errors import Finding, ValidationError
 from crmkit.ids import new_id
 from crmkit.leads import conversion_rate, median_days_to_conversion
 from crmkit.model import Contact, Relationship, _convert
+from crmkit.rules import quality_score
 from crmkit.summary import lead_since
 
 _PERIOD_RE: Final = re.compile(
@@ -97,10 +98,8 @@ class Period:
                 month = int(m["month"])
                 return cls(dt.date(year, month, 1), _month_end(year, month), value)
             return cls(dt.date(year, 1, 1), dt.date(year, 12, 31), value)
-        except ValueError as exc:
-            raise ValidationError.single(
-                "period", "value.invalid", value=text, reason=str(exc)
-            ) from None
+        except ValueError:
+            raise ValidationError.single("period", "period.invalid", value=text) from None
 
     @classmethod
     def quarter_of(cls, day: dt.date) -> Period:
@@ -169,6 +168,29 @@ def open_leads_by_age(
         age = (today - since).days if since else 0
         key = LEAD_AGE_BUCKETS[0 if age < open_days else 1 if age <= stale_days else 2]
         out[key] += 1
+    return out
+
+
+#: The stages of the lead funnel, in order (``lost`` and ``disqualified`` are off it).
+FUNNEL_STAGES: Final[tuple[str, ...]] = ("new", "contacted", "qualified", "proposal", "won")
+
+
+def lead_funnel(contacts: Iterable[Contact], period: Period | None = None) -> dict[str, int]:
+    """How many leads reached each stage of :data:`FUNNEL_STAGES` (of those started in *period*).
+
+    A lead counts at its own stage and at every stage before it (a ``won``
+    lead was new, contacted, qualified and had a proposal).  A lost or
+    disqualified lead counts only as ``new``: where it dropped out is not
+    recorded.
+    """
+    out = dict.fromkeys(FUNNEL_STAGES, 0)
+    for c in contacts:
+        if c.lead is None or (period is not None and lead_since(c) not in period):
+            continue
+        status = c.lead.status
+        reached = FUNNEL_STAGES.index(status) if status in FUNNEL_STAGES else 0
+        for stage in FUNNEL_STAGES[: reached + 1]:
+            out[stage] += 1
     return out
 
 
@@ -404,10 +426,88 @@ def lifetime_value(
     return LifetimeValue(yearly_revenue=yearly, lifetime_years=lifetime)
 
 
+# -- data quality over time -------------------------------------------------------------------
+def _sorted_counts(value: Mapping[str, int]) -> dict[str, int]:
+    return dict(sorted(value.items()))
+
+
+@attrs.frozen(kw_only=True)
+class QualitySnapshot:
+    """The data quality on one day, as recorded (``crm.kpis.snapshot``) to show a trend.
+
+    ``quality_score``: the share of contacts without an error finding
+    (:func:`crmkit.rules.quality_score`); ``legal_basis_share``: the share of
+    contacts with a documented legal basis (``None`` without contacts);
+    ``open_items``: open worklist items by kind.
+    """
+
+    day: dt.date
+    contacts: int
+    quality_score: float
+    legal_basis_share: float | None
+    open_items: Mapping[str, int] = attrs.field(factory=dict, converter=_sorted_counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the ``snapshot`` record)."""
+        return {"day": self.day.isoformat(), "contacts": self.contacts,
+                "quality_score": self.quality_score, "legal_basis_share": self.legal_basis_share,
+                "open_items": dict(self.open_items)}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QualitySnapshot:
+        """The inverse of :meth:`to_dict`."""
+        items = {str(k): int(v) for k, v in data.get("open_items", {}).items()}
+        return cls(
+            day=dt.date.fromisoformat(data["day"]),
+            contacts=int(data["contacts"]),
+            quality_score=float(data["quality_score"]),
+            legal_basis_share=data.get("legal_basis_share"),
+            open_items=items,
+        )
+
+
+def quality_snapshot(
+    contacts: Iterable[Contact],
+    findings: Iterable[Finding],
+    open_kinds: Iterable[str],
+    day: dt.date,
+) -> QualitySnapshot:
+    """The :class:`QualitySnapshot` of *day* from the contacts (not archived ones), the
+    findings of ``crm.check()`` and the kinds of the open worklist items."""
+    active = [c for c in contacts if c.archived_at is None]
+    documented = sum(1 for c in active if c.legal_basis is not None)
+    return QualitySnapshot(
+        day=day,
+        contacts=len(active),
+        quality_score=round(quality_score(findings, len(active)), 4),
+        legal_basis_share=round(documented / len(active), 4) if active else None,
+        open_items=Counter(open_kinds),
+    )
+
+
+def quality_trend(snapshots: Iterable[QualitySnapshot], period: Period) -> dict[str, Any]:
+    """The last snapshot in *period* and the change since the first one (``{}`` without any)."""
+    inside = sorted((s for s in snapshots if s.day in period), key=lambda s: s.day)
+    if not inside:
+        return {}
+    first, last = inside[0], inside[-1]
+    return {
+        "snapshots": len(inside),
+        "day": last.day.isoformat(),
+        "quality_score": last.quality_score,
+        "quality_score_change": round(last.quality_score - first.quality_score, 4),
+        "legal_basis_share": last.legal_basis_share,
+        "open_items": dict(last.open_items),
+        "open_items_change": sum(last.open_items.values()) - sum(first.open_items.values()),
+    }
+
+
 __all__ = [
+    "FUNNEL_STAGES",
     "LEAD_AGE_BUCKETS",
     "LifetimeValue",
     "Period",
+    "QualitySnapshot",
     "Retention",
     "Revenue",
     "Spell",
@@ -416,10 +516,13 @@ __all__ = [
     "closed_in",
     "customer_spells",
     "lead_conversion",
+    "lead_funnel",
     "lifetime_value",
     "new_customers",
     "new_leads",
     "open_leads_by_age",
+    "quality_snapshot",
+    "quality_trend",
     "retention",
     "revenue_by_customer",
     "silent_customers",

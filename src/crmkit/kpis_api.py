@@ -28,10 +28,12 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from crmkit._guard import guarded
-from crmkit._reports import html_table
+from crmkit._reports import LinesReport, html_table
 from crmkit.errors import NotFoundError, ValidationError
+from crmkit.importing import CsvProblem
 from crmkit.kpis import (
     Period,
+    QualitySnapshot,
     Revenue,
     Spell,
     active_customers,
@@ -42,10 +44,13 @@ from crmkit.kpis import (
     new_customers,
     new_leads,
     open_leads_by_age,
+    quality_snapshot,
+    quality_trend,
     retention,
     revenue_by_customer,
     silent_customers,
 )
+from crmkit.messages import Lang, render
 from crmkit.serialize import from_dict, to_dict
 from crmkit.store import record_store
 
@@ -55,6 +60,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The record kind revenue is kept under.
 RECORD_KIND = "revenue"
+#: The record kind of the quality snapshots (key: the ISO day).
+SNAPSHOT_KIND = "snapshot"
 #: Headers :meth:`RevenueApi.import_csv` recognises (German and English), by field.
 REVENUE_HEADERS: dict[str, tuple[str, ...]] = {
     "contact": ("kundennummer", "kunde", "customer", "customer number", "contact"),
@@ -109,11 +116,46 @@ def parse_day(text: object) -> dt.date:
 
 
 @attrs.frozen(kw_only=True)
-class RevenueImport:
-    """What :meth:`RevenueApi.import_csv` did."""
+class RevenueImportReport(LinesReport):
+    """What :meth:`RevenueApi.import_csv` did (or, with ``dry_run``, would do), row by row.
 
-    imported: int
-    skipped: int
+    ``rows``: data rows read (blank rows not counted); ``imported``: revenue
+    records stored (or that would be); ``skipped``: ``(row, contact number,
+    reference)`` of rows whose reference is recorded for that contact
+    already; ``problems``: the rows that cannot be used.  A file with a
+    problem imports nothing (fix the rows and run it again).
+    """
+
+    rows: int = 0
+    imported: int = 0
+    skipped: tuple[tuple[int, str, str], ...] = ()
+    problems: tuple[CsvProblem, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when no row had a problem."""
+        return not self.problems
+
+    def summary(self, lang: Lang = "en") -> str:
+        """One line: rows read, imported, skipped, problems."""
+        code = (
+            "revenue.summary_refused"
+            if self.problems
+            else "revenue.summary_dry_run"
+            if self.dry_run
+            else "revenue.summary"
+        )
+        return render(code, lang, rows=self.rows, imported=self.imported,
+                      skipped=len(self.skipped), problems=len(self.problems))  # fmt: skip
+
+    def lines(self, lang: Lang = "en") -> builtins.list[str]:
+        """The summary, then each problem and each skipped row, in *lang*."""
+        out = [self.summary(lang)]
+        out += [p.message(lang) for p in self.problems]
+        out += [render("revenue.skipped", lang, row=row, number=number, reference=ref)
+                for row, number, ref in self.skipped]  # fmt: skip
+        return out
 
 
 class RevenueApi:
@@ -157,69 +199,105 @@ class RevenueApi:
 
     @guarded("update", "contact")
     def import_csv(
-        self, source: str | os.PathLike[str] | IO[str], *, delimiter: str | None = None
-    ) -> RevenueImport:
-        """Import revenue from an ERP or invoicing CSV (all or nothing).
+        self,
+        source: str | os.PathLike[str] | IO[str],
+        *,
+        delimiter: str | None = None,
+        dry_run: bool = False,
+    ) -> RevenueImportReport:
+        """Import revenue from an ERP or invoicing CSV: all rows or none.
 
         Columns by header (German or English, see :data:`REVENUE_HEADERS`):
-        customer number, date, amount, currency (default EUR) and reference.
-        Amounts as ``1.234,56`` or ``1234.56``, dates as ``23.11.2026`` or
-        ISO.  A row whose reference is already stored for that contact is
-        skipped, so re-running a file adds nothing.  A bad row raises
-        :class:`crmkit.ValidationError` naming the line and the field, and
-        nothing is imported.
+        customer number (or contact id), date, amount, currency (default
+        EUR) and reference.  Amounts as ``1.234,56`` or ``1234.56``, dates as
+        ``23.11.2026`` or ISO.  A row whose reference is already recorded for
+        that contact is skipped, so re-running a file adds nothing.  Every
+        bad row is reported (row, column, value, why; in English and German
+        through :meth:`RevenueImportReport.lines`) and, if there is one,
+        nothing is stored; with *dry_run* nothing is stored either.  The
+        rows are stored in one transaction.
         """
         crm = self._crm
         if isinstance(source, (str, os.PathLike)):
             text = Path(source).read_text(encoding="utf-8-sig")
         else:
-            text = source.read()
+            text = source.read().removeprefix("\ufeff")
         sep = delimiter or (";" if text.split("\n", 1)[0].count(";") else ",")
         reader = csv.reader(io.StringIO(text), delimiter=sep)
-        header = [h.strip().lower() for h in next(reader, [])]
+        raw_header = [h.strip() for h in next(reader, [])]
+        header = [h.lower() for h in raw_header]
         columns: dict[str, int] = {}
         for field, names in REVENUE_HEADERS.items():
             for i, h in enumerate(header):
                 if h in names and field not in columns:
                     columns[field] = i
-        for field in ("contact", "on", "amount"):
-            if field not in columns:
-                raise ValidationError.single(field, "value.required")
+        missing = [
+            CsvProblem(row=0, code="revenue.column_missing",
+                       params={"column": field, "examples": ", ".join(REVENUE_HEADERS[field][:3])})
+            for field in ("contact", "on", "amount")
+            if field not in columns
+        ]  # fmt: skip
+        if missing:
+            return RevenueImportReport(problems=tuple(missing), dry_run=dry_run)
         known = {(r.contact_id, r.reference) for r in self.list() if r.reference}
         items: builtins.list[Revenue] = []
-        skipped = 0
+        skipped: builtins.list[tuple[int, str, str]] = []
+        problems: builtins.list[CsvProblem] = []
+        rows = 0
+
+        def cell(row: builtins.list[str], field: str) -> str:
+            i = columns.get(field)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        def problem(
+            line: int, row: builtins.list[str], field: str, code: str, **params: Any
+        ) -> CsvProblem:
+            i = columns.get(field)
+            column = raw_header[i] if i is not None else field
+            return CsvProblem(row=line, column=column, value=cell(row, field), code=code,
+                              params=params)  # fmt: skip
+
         for line, row in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in row):
+            if not any(text.strip() for text in row):
                 continue
-
-            def cell(field: str, row: builtins.list[str] = row) -> str:
-                i = columns.get(field)
-                return row[i].strip() if i is not None and i < len(row) else ""
-
+            rows += 1
+            number = cell(row, "contact")
             try:
-                try:
-                    target = crm._load(cell("contact"))
-                except NotFoundError:
-                    raise ValidationError.single(
-                        "contact", "value.invalid", value=cell("contact"),
-                        reason="no such contact",
-                    ) from None  # fmt: skip
-                item = Revenue(contact_id=target.id, amount=parse_amount(cell("amount")),
-                               currency=cell("currency") or "EUR", on=parse_day(cell("on")),
-                               reference=cell("reference"))  # fmt: skip
+                target = crm._load(number) if number else None
+            except NotFoundError:
+                target = None
+            if target is None:
+                code = "revenue.no_contact" if number else "value.required"
+                problems.append(problem(line, row, "contact", code))
+                continue
+            try:
+                item = Revenue(
+                    contact_id=target.id,
+                    amount=parse_amount(cell(row, "amount")),
+                    currency=cell(row, "currency") or "EUR",
+                    on=parse_day(cell(row, "on")),
+                    reference=cell(row, "reference"),
+                )
             except ValidationError as exc:
-                raise exc.at(f"line {line}") from None
+                for finding in exc.findings:
+                    field = finding.field if finding.field in columns else "contact"
+                    problems.append(problem(line, row, field, finding.code, **dict(finding.params)))
+                continue
             if item.reference and (item.contact_id, item.reference) in known:
-                skipped += 1
+                skipped.append((line, target.number or target.id, item.reference))
                 continue
             known.add((item.contact_id, item.reference))
             items.append(item)
+        if problems or dry_run:
+            return RevenueImportReport(rows=rows, imported=0 if problems else len(items),
+                                       skipped=tuple(skipped), problems=tuple(problems),
+                                       dry_run=dry_run)  # fmt: skip
         with crm.transaction():
             records = record_store(crm.store)
             for item in items:
                 records.put_record(RECORD_KIND, item.id, to_dict(item))
             crm._record("create", "contact", None, reason=f"revenue import: {len(items)} rows")
-        return RevenueImport(imported=len(items), skipped=skipped)
+        return RevenueImportReport(rows=rows, imported=len(items), skipped=tuple(skipped))
 
 
 @attrs.frozen(kw_only=True)
@@ -328,7 +406,7 @@ class Kpis:
         currency: str = "EUR",
         silent_months: int = 12,
     ) -> KpiReport:
-        """Leads, customers, revenue for *period* (default: the current quarter).
+        """Leads, customers, revenue and data quality for *period* (default: the current quarter).
 
         Leads: new per source, won/lost, conversion rate and median days,
         open leads by age on *today*.  Customers: active at the start and
@@ -336,6 +414,9 @@ class Kpis:
         *silent_months*.  Revenue (where recorded): total, per customer,
         average order value, the simple lifetime value
         (:func:`crmkit.kpis.lifetime_value`, assumptions documented there).
+        Quality (where snapshots were recorded in the period, see
+        :meth:`snapshot`): the last score, legal-basis share and open work
+        items, and their change since the first snapshot of the period.
         """
         crm = self._crm
         day = today or crm.today()
@@ -391,7 +472,40 @@ class Kpis:
                     "customer_lifetime_years": clv.lifetime_years,
                     "customer_lifetime_value": _money(clv.value),
                 }
+        trend = quality_trend(self.snapshots(), chosen)
+        if trend:
+            sections["quality"] = trend
         return KpiReport(period=chosen, today=day, sections=sections)
+
+    @guarded("update", "contact")
+    def snapshot(self, today: dt.date | None = None) -> QualitySnapshot:
+        """Record the data quality of *today* (default: today) for the trend; returns it.
+
+        The quality score of ``crm.check()``, the share of contacts with a
+        documented legal basis and the open worklist items by kind, kept as
+        a ``snapshot`` record (one per day: a second one the same day
+        replaces the first).  Run it on a schedule (a cron job, weekly).
+        """
+        crm = self._crm
+        day = today or crm.today()
+        contacts = builtins.list(crm.store.iter_contacts(include_archived=False, scope=crm.scope()))
+        findings = builtins.list(crm.check())
+        kinds = [item.kind for item in crm.worklist(day)]
+        snap = quality_snapshot(contacts, findings, kinds, day)
+        with crm.transaction():
+            record_store(crm.store).put_record(SNAPSHOT_KIND, day.isoformat(), snap.to_dict())
+        return snap
+
+    @guarded("read", "contact")
+    def snapshots(self) -> builtins.list[QualitySnapshot]:
+        """The recorded quality snapshots, oldest first."""
+        store = self._crm.store
+        if "records" not in store.capabilities:
+            return []
+        return [
+            QualitySnapshot.from_dict(data)
+            for _, data in record_store(store).iter_records(SNAPSHOT_KIND)
+        ]
 
     def _last_contact(self, contact_id: str) -> dt.datetime | None:
         from crmkit.correspondence import timeline_query
@@ -405,7 +519,7 @@ __all__ = [
     "KpiReport",
     "Kpis",
     "RevenueApi",
-    "RevenueImport",
+    "RevenueImportReport",
     "parse_amount",
     "parse_day",
 ]

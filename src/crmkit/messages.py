@@ -604,6 +604,11 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "plot.findings_by_severity": ("Findings by severity", "Befunde nach Schweregrad"),
     "plot.worklist_by_kind": ("Work items by kind", "Aufgaben nach Art"),
     "plot.count": ("count", "Anzahl"),
+    "plot.lead_funnel": ("Lead funnel", "Lead-Trichter"),
+    "plot.retention": ("Customer retention per period", "Kundenbindung je Zeitraum"),
+    "plot.quality_trend": ("Data quality over time", "Datenqualität im Verlauf"),
+    "plot.quality_score": ("quality score", "Qualitäts-Score"),
+    "plot.legal_basis_share": ("legal basis documented", "Rechtsgrundlage dokumentiert"),
     "dedup.explain": (
         "{field}: {level} ({weight:+.1f})",
         "{field}: {level} ({weight:+.1f})",
@@ -786,6 +791,25 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Try: crmkit check --severity error; crmkit worklist --mine --as anna",
         "Probieren: crmkit check --severity error; crmkit worklist --mine --as anna",
     ),
+    "cli.demo.segment": (
+        "Segment {name!r} saved: {count} contacts (evaluated in the store)",
+        "Segment {name!r} gespeichert: {count} Kontakte (in der Datenbank ausgewertet)",
+    ),
+    "cli.demo.campaign": (
+        "Campaign list {name!r}: {included} may be written to, {excluded} excluded, "
+        "each with the reason:",
+        "Kampagnenliste {name!r}: {included} dürfen angeschrieben werden, {excluded} "
+        "ausgeschlossen, jeweils mit Begründung:",
+    ),
+    "cli.demo.campaign_more": (
+        " (and {count} more for this reason)",
+        " (und {count} weitere aus diesem Grund)",
+    ),
+    "cli.demo.kpis": ("Key figures of {period}:", "Kennzahlen {period}:"),
+    "cli.demo.kpis_try": (
+        "Try: crmkit report --period 2026-Q3 --format json; crmkit snapshot",
+        "Probieren: crmkit report --period 2026-Q3 --format json; crmkit snapshot",
+    ),
     "cli.col.field": ("Field", "Feld"),
     "cli.col.value": ("Value", "Wert"),
     "cli.col.from": ("From", "Von"),
@@ -966,6 +990,19 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "ein Brief und Notizen",
     ),
     "cli.demo.try": ("Try: {commands}", "Zum Ausprobieren: {commands}"),
+    "cli.report.title": (
+        "KPIs {period} ({start} – {end})",
+        "Kennzahlen {period} ({start} – {end})",
+    ),
+    "cli.report.as_of": ("as of {today}", "Stand {today}"),
+    "cli.col.section": ("Section", "Bereich"),
+    "cli.col.figure": ("Figure", "Kennzahl"),
+    "cli.snapshot.recorded": (
+        "Quality snapshot of {day} recorded: score {score}, legal basis documented for {basis}, "
+        "{items} open work items",
+        "Qualitäts-Stand vom {day} gespeichert: Score {score}, Rechtsgrundlage dokumentiert "
+        "bei {basis}, {items} offene Aufgaben",
+    ),
     # --- CSV import ----------------------------------------------------------
     "csv.where_cell": ("row {row}, column {column!r}", "Zeile {row}, Spalte {column!r}"),
     "csv.where_row": ("row {row}", "Zeile {row}"),
@@ -1030,6 +1067,43 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "(is a delimiter missing its quotes?)",
         "die Zeile hat {count} Zellen, mehr als die Kopfzeile nennt; nicht importiert "
         "(fehlen Anführungszeichen um ein Trennzeichen?)",
+    ),
+    # --- KPIs and revenue import --------------------------------------------------
+    "period.invalid": (
+        "{field}: {value!r} is not a period (such as 2026, 2026-H1, 2026-Q3, 2026-09 or "
+        "2026-07-01..2026-09-30)",
+        "{field}: {value!r} ist kein Zeitraum (etwa 2026, 2026-H1, 2026-Q3, 2026-09 oder "
+        "2026-07-01..2026-09-30)",
+    ),
+    "revenue.summary": (
+        "{rows} rows read: {imported} revenue records imported, {skipped} skipped "
+        "(recorded already), {problems} problems",
+        "{rows} Zeilen gelesen: {imported} Umsätze importiert, {skipped} übersprungen "
+        "(bereits erfasst), {problems} Probleme",
+    ),
+    "revenue.summary_dry_run": (
+        "dry run, nothing written: {rows} rows read, {imported} revenue records would be "
+        "imported, {skipped} skipped (recorded already)",
+        "Probelauf, nichts gespeichert: {rows} Zeilen gelesen, {imported} Umsätze würden "
+        "importiert, {skipped} übersprungen (bereits erfasst)",
+    ),
+    "revenue.summary_refused": (
+        "{rows} rows read, {problems} problems: nothing imported (correct the rows and run "
+        "the file again)",
+        "{rows} Zeilen gelesen, {problems} Probleme: nichts importiert (Zeilen korrigieren "
+        "und die Datei erneut einlesen)",
+    ),
+    "revenue.skipped": (
+        "row {row}: {reference!r} of {number} is recorded already; skipped",
+        "Zeile {row}: {reference!r} von {number} ist bereits erfasst; übersprungen",
+    ),
+    "revenue.no_contact": (
+        "no contact has the number or id {value!r}",
+        "kein Kontakt hat die Nummer oder ID {value!r}",
+    ),
+    "revenue.column_missing": (
+        "the file has no column for {column} (such as {examples}); nothing imported",
+        "die Datei hat keine Spalte für {column} (etwa {examples}); nichts importiert",
     ),
     "csv.not_stored": (
         "the row was not stored: {detail}",
