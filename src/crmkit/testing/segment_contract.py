@@ -153,6 +153,33 @@ class SegmentContract:
         scope = RowScope(owner="anna")  # her company, and Max who works there
         assert segment_ids(store, Segment(), scope=scope) == [c["muster"].id, c["max"].id]
 
+    def test_negated_conditions_keep_contacts_without_the_field(
+        self, store: Store, audience: dict[str, Contact]
+    ) -> None:
+        """``~condition`` holds for a contact that lacks the field (no owner, no lead …)."""
+        c = audience
+        unowned = [c[k].id for k in ("verein", "erika", "solo")]
+        assert segment_ids(store, ~Segment(owner="anna")) == [
+            c[k].id for k in ("verein", "max", "erika", "solo")
+        ]
+        assert segment_ids(store, ~Segment(owner="anna") & ~Segment(owner="ben")) == unowned
+        for segment in (
+            ~Segment(lead_sources={"Messe"}),
+            ~Segment(lead_statuses={"new"}),
+            ~Segment(city="Stuttgart"),
+            ~Segment(postal_code_prefix="8"),
+            ~Segment(country="AT"),
+            ~Segment(created_from=T0.date() - 150 * _DAY),
+            ~Segment(changed_to=T0.date() - 5 * _DAY),
+            ~Segment(last_contact_from=T0.date() - 40 * _DAY),
+            ~Segment(last_contact_to=T0.date() - 2 * _DAY),
+            ~Segment(tags_any={"VIP"}, owner="anna"),
+        ):
+            for archived in (False, True):
+                assert segment_ids(store, segment, include_archived=archived) == self._reference(
+                    store, segment, include_archived=archived
+                ), segment.to_json()
+
     def test_segments_with_python_conditions_are_refused(self, store: Store) -> None:
         with pytest.raises(ValidationError):
             segment_ids(store, Segment(consent="newsletter"))

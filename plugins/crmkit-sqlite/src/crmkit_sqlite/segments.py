@@ -88,7 +88,7 @@ def segment_sql(segment: Segment) -> tuple[str, list[Any]]:
             )
             params.append(_json_list(values))
     if s.owner is not None:
-        clauses.append("c.owner = ?")
+        clauses.append("COALESCE(c.owner = ?, 0)")  # no owner: false, not NULL
         params.append(s.owner)
     if s.city is not None:
         clauses.append(_address("$.city", "{value} = ?"))
