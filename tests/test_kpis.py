@@ -283,6 +283,8 @@ def test_lifetime_value(revenue: list[Revenue]) -> None:
     [
         ("amount", {"amount": "zwölf"}),
         ("amount", {"amount": "NaN"}),
+        ("amount", {"amount": "1e12"}),
+        ("amount", {"amount": "0.00001"}),
         ("currency", {"currency": "Euro"}),
         ("on", {"on": "gestern"}),
     ],
@@ -343,6 +345,51 @@ def test_quality_trend() -> None:
         "open_items_change": -2,  # 8 - 10
     }
     assert kpis.quality_trend(snaps, Period.parse("2026-Q2")) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("1.234,56", "1234.56"),
+        ("1234,56", "1234.56"),
+        ("1,234.56", "1234.56"),
+        ("-12", "-12"),
+        (" 99,90 € ", "99.90"),
+        ("1\u00a0000,00", "1000.00"),
+    ],
+)
+def test_parse_amount(text: str, amount: str) -> None:
+    assert kpis_api.parse_amount(text) == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"), [("23.11.2026", dt.date(2026, 11, 23)), ("2026-11-23", dt.date(2026, 11, 23))]
+)
+def test_parse_day(text: str, day: dt.date) -> None:
+    assert kpis_api.parse_day(text) == day
+
+
+@given(st.text(max_size=20))
+def test_parsers_return_a_value_or_name_the_field(text: str) -> None:
+    for parse, field in ((kpis_api.parse_amount, "amount"), (kpis_api.parse_day, "on")):
+        try:
+            parse(text)
+        except crmkit.ValidationError as exc:
+            assert exc.findings[0].field == field
+            assert exc.message("de") and exc.message("en")
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False) | st.integers())
+def test_revenue_amounts_are_bounded(value: Decimal | int) -> None:
+    try:
+        item = Revenue(contact_id="x", amount=value, on=dt.date(2026, 1, 1))
+    except crmkit.ValidationError as exc:
+        assert exc.findings[0].field == "amount"
+        assert exc.findings[0].code == "amount.range"
+    else:
+        assert abs(item.amount) < kpis.AMOUNT_LIMIT
+        # totals of a million such records stay exact to the cent
+        assert kpis.average_order_value([item] * 3, Period.parse("2026")) is not None
 
 
 @pytest.mark.parametrize("module", [kpis, kpis_api], ids=lambda m: m.__name__)

@@ -102,6 +102,7 @@ def test_report_of_a_quarter(
         "total": "1500.00",  # 1200 + 300 (the 500 is Q2)
         "customers_with_revenue": 2,
         "per_customer": "750.00",
+        "top_customers": {"C00001": "1200.00", "C00003": "300.00"},
         "average_order_value": "750.00",
         # 2025-10-06..2026-10-05: 2000.00 over Alt, Weg, Bea
         "yearly_revenue_per_customer": "666.67",

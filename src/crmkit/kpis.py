@@ -318,20 +318,25 @@ def silent_customers(
 
 
 # -- revenue -----------------------------------------------------------------------------------
+#: Amounts are below this in size (12 digits before the decimal point) ...
+AMOUNT_LIMIT: Final = Decimal("1e12")
+#: ... and have at most this many digits after it.
+AMOUNT_PLACES: Final = 4
+
+
 def _amount(value: object) -> Decimal:
     found = _convert.decimal("amount", value)
     if found is None:
         raise ValidationError.single("amount", "value.required")
-    if not found.is_finite():
-        raise ValidationError.single("amount", "value.invalid", value=value, reason="not finite")
-    return found
+    exponent = found.as_tuple().exponent
+    if abs(found) >= AMOUNT_LIMIT or (isinstance(exponent, int) and exponent < -AMOUNT_PLACES):
+        raise ValidationError.single("amount", "amount.range", value=str(value))
+    return found + 0  # no negative zero
 
 
 def _currency(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value.strip().upper()):
-        raise ValidationError.single(
-            "currency", "value.invalid", value=value, reason="a three-letter ISO 4217 code"
-        )
+        raise ValidationError.single("currency", "currency.invalid", value=value)
     return value.strip().upper()
 
 

@@ -1081,6 +1081,24 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{field}: {value!r} ist kein Zeitraum (etwa 2026, 2026-H1, 2026-Q3, 2026-09 oder "
         "2026-07-01..2026-09-30)",
     ),
+    "amount.invalid": (
+        "{field}: {value!r} is not an amount (such as 1.234,56 or 1234.56)",
+        "{field}: {value!r} ist kein Betrag (etwa 1.234,56 oder 1234.56)",
+    ),
+    "amount.range": (
+        "{field}: {value!r} is out of range (at most 12 digits before and 4 after the "
+        "decimal point)",
+        "{field}: {value!r} liegt außerhalb des Bereichs (höchstens 12 Stellen vor und 4 "
+        "nach dem Komma)",
+    ),
+    "day.invalid": (
+        "{field}: {value!r} is not a date (such as 23.11.2026 or 2026-11-23)",
+        "{field}: {value!r} ist kein Datum (etwa 23.11.2026 oder 2026-11-23)",
+    ),
+    "currency.invalid": (
+        "{field}: {value!r} is not a currency code (three letters as in ISO 4217, such as EUR)",
+        "{field}: {value!r} ist kein Währungscode (drei Buchstaben nach ISO 4217, etwa EUR)",
+    ),
     "revenue.summary": (
         "{rows} rows read: {imported} revenue records imported, {skipped} skipped "
         "(recorded already), {problems} problems",
