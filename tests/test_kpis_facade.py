@@ -248,3 +248,33 @@ def test_quality_snapshots_make_a_trend(
     quality = crm.kpis.report("2026-Q3", today=TODAY).sections["quality"]
     assert quality["snapshots"] == 2 and quality["legal_basis_share"] == 0.25
     assert "quality" not in crm.kpis.report("2026-Q2", today=TODAY).sections
+
+
+def test_a_period_reaching_past_today_counts_up_to_today(
+    clock_crm: tuple[Clock, crmkit.CRM], scenario: dict[str, crmkit.Contact]
+) -> None:
+    _clock, crm = clock_crm
+    # On 2026-08-15 Weg AG is still a customer (it leaves on 2026-09-01): nothing lost yet.
+    report = crm.kpis.report("2026-Q3", today=dt.date(2026, 8, 15))
+    customers = report.sections["customers"]
+    assert (customers["active_at_start"], customers["active_at_end"]) == (2, 3)
+    assert (customers["retained"], customers["lost"], customers["churn_rate"]) == (2, 0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"currency": "Euro"}, "currency"),
+        ({"silent_months": 0}, "silent_months"),
+        ({"silent_months": "12"}, "silent_months"),
+        ({"period": "2026-W3"}, "period"),
+    ],
+)
+def test_report_rejects_bad_arguments_naming_them(
+    clock_crm: tuple[Clock, crmkit.CRM], kw: dict[str, object], field: str
+) -> None:
+    _clock, crm = clock_crm
+    with pytest.raises(crmkit.ValidationError) as info:
+        crm.kpis.report(**kw)  # type: ignore[arg-type]
+    assert info.value.findings[0].field == field
+    assert crm.kpis.report(currency="eur").sections["customers"]["active_at_end"] == 0

@@ -334,7 +334,8 @@ def _amount(value: object) -> Decimal:
     return found + 0  # no negative zero
 
 
-def _currency(value: object) -> str:
+def normal_currency(value: object) -> str:
+    """*value* as an ISO 4217 code (``eur`` → ``EUR``); else :class:`crmkit.ValidationError`."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value.strip().upper()):
         raise ValidationError.single("currency", "currency.invalid", value=value)
     return value.strip().upper()
@@ -358,7 +359,7 @@ class Revenue:
     id: str = attrs.field(factory=new_id)
     contact_id: str
     amount: Decimal = attrs.field(converter=_amount)
-    currency: str = attrs.field(default="EUR", converter=_currency)
+    currency: str = attrs.field(default="EUR", converter=normal_currency)
     on: dt.date = attrs.field(converter=_on)
     #: The invoice or order number in the source system (re-imports skip known ones).
     reference: str = attrs.field(default="", converter=_reference)
@@ -525,6 +526,7 @@ __all__ = [
     "lifetime_value",
     "new_customers",
     "new_leads",
+    "normal_currency",
     "open_leads_by_age",
     "quality_snapshot",
     "quality_trend",

@@ -43,6 +43,7 @@ from crmkit.kpis import (
     lifetime_value,
     new_customers,
     new_leads,
+    normal_currency,
     open_leads_by_age,
     quality_snapshot,
     quality_trend,
@@ -422,13 +423,22 @@ class Kpis:
         chosen = period if isinstance(period, Period) else (
             Period.parse(period) if period is not None else Period.quarter_of(day)
         )  # fmt: skip
+        currency = normal_currency(currency)
+        if isinstance(silent_months, bool) or not isinstance(silent_months, int):
+            raise ValidationError.single("silent_months", "value.type", expected="int",
+                                         actual=type(silent_months).__name__)  # fmt: skip
+        if not 1 <= silent_months <= 1200:
+            raise ValidationError.single("silent_months", "value.choice", value=silent_months,
+                                         choices="1 … 1200")  # fmt: skip
+        # A period reaching past today counts up to today: no figures from the future.
+        so_far = Period(chosen.start, max(chosen.start, min(chosen.end, day)), chosen.label)
         contacts = builtins.list(crm.store.iter_contacts(scope=crm.scope()))
         visible = {c.id for c in contacts}
         numbers: dict[str, str] = {c.id: c.number or c.id for c in contacts}
         spells = self._spells(contacts)
         conv = lead_conversion(contacts, chosen)
-        active_end = active_customers(spells, min(chosen.end, day))
-        kept = retention(spells, chosen)
+        active_end = active_customers(spells, so_far.end)
+        kept = retention(spells, so_far)
         last = {cid: self._last_contact(cid) for cid in sorted(active_end)}
         silent = silent_customers(sorted(active_end), last, day, silent_months)
         sections: dict[str, dict[str, Any]] = {
