@@ -29,6 +29,7 @@ import attrs
 
 from crmkit._guard import guarded
 from crmkit._reports import LinesReport, html_table
+from crmkit.audit import AuditRecord
 from crmkit.errors import NotFoundError, ValidationError
 from crmkit.importing import CsvProblem
 from crmkit.kpis import (
@@ -49,11 +50,11 @@ from crmkit.kpis import (
     quality_trend,
     retention,
     revenue_by_customer,
-    silent_customers,
 )
 from crmkit.messages import Lang, render
+from crmkit.segments import Segment
 from crmkit.serialize import from_dict, to_dict
-from crmkit.store import record_store
+from crmkit.store import record_store, segment_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from crmkit.crm import CRM
@@ -384,10 +385,18 @@ class Kpis:
         self._crm = crm
 
     def _spells(self, contacts: Iterable[Contact]) -> builtins.list[Spell]:
-        store = self._crm.store
+        """The customer spells of *contacts*, reading the audit log once (not once each)."""
+        chosen = builtins.list(contacts)
+        wanted = {c.id for c in chosen}
+        history: dict[str, builtins.list[AuditRecord]] = {}
+        for record in self._crm.store.iter_audit():
+            if record.entity_id in wanted and any(
+                change.field == "relationships" for change in record.changes
+            ):
+                history.setdefault(record.entity_id, []).append(record)
         out: builtins.list[Spell] = []
-        for c in contacts:
-            out.extend(customer_spells(c, store.iter_audit(entity_id=c.id)))
+        for c in chosen:
+            out.extend(customer_spells(c, history.get(c.id, ())))
         return out
 
     @guarded("read", "contact")
@@ -439,8 +448,7 @@ class Kpis:
         conv = lead_conversion(contacts, chosen)
         active_end = active_customers(spells, so_far.end)
         kept = retention(spells, so_far)
-        last = {cid: self._last_contact(cid) for cid in sorted(active_end)}
-        silent = silent_customers(sorted(active_end), last, day, silent_months)
+        silent = self._silent(sorted(active_end), day, silent_months)
         sections: dict[str, dict[str, Any]] = {
             "leads": {
                 "new_by_source": new_leads(contacts, chosen),
@@ -523,11 +531,20 @@ class Kpis:
             for _, data in record_store(store).iter_records(SNAPSHOT_KIND)
         ]
 
-    def _last_contact(self, contact_id: str) -> dt.datetime | None:
-        from crmkit.correspondence import timeline_query
+    def _silent(
+        self, active: builtins.list[str], today: dt.date, months: int
+    ) -> builtins.list[str]:
+        """:func:`crmkit.kpis.silent_customers` with the last contacts asked of the store at once.
 
-        entries = self._crm.store.timeline(timeline_query([contact_id]))
-        return max((e.occurred_at for e in entries), default=None)
+        The contacts with correspondence since the limit are a segment
+        (``last_contact_from``), evaluated in the store in one query; every
+        other active customer is silent.
+        """
+        crm = self._crm
+        limit = today - dt.timedelta(days=30 * months)
+        recent = Segment(last_contact_from=limit)
+        heard = set(segment_ids(crm.store, recent, include_archived=True, scope=crm.scope()))
+        return [cid for cid in active if cid not in heard]
 
 
 __all__ = [
