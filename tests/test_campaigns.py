@@ -188,3 +188,18 @@ def test_erasure_blanks_the_person_in_campaigns(
     lea = stored.member(people["lea"].id)
     assert lea is not None and lea.name == "" and lea.decision.params == {}
     assert "Lea" not in str(crmkit.serialize.to_dict(stored))
+
+
+def test_a_campaign_shows_as_a_table_in_jupyter(
+    crm: crmkit.CRM, people: dict[str, crmkit.Contact]
+) -> None:
+    otto = crm.contacts.get(people["otto"].id)
+    assert isinstance(otto, crmkit.Person)
+    crm.contacts.update(attrs.evolve(otto, last_name="<b>Ohne</b>"))
+    campaign = crm.campaigns.create("Herbst <1>", Segment(tags_any={"Kunde"}), "newsletter",
+                                    "email", TODAY)  # fmt: skip
+    html = campaign._repr_html_()
+    assert "Herbst &lt;1&gt; (newsletter, email, 2026-11-23): 2 included, 5 excluded" in html
+    assert "&lt;b&gt;Ohne&lt;/b&gt;" in html and "<b>Ohne" not in html
+    assert html.count("<tr>") == 1 + len(campaign.members)
+    assert "prior express consent" in html

@@ -164,6 +164,21 @@ class Campaign:
         """The member with this contact id, if the contact is in the list at all."""
         return next((m for m in self.members if m.contact_id == contact_id), None)
 
+    def _repr_html_(self) -> str:
+        """The list as a table in Jupyter: every member, included or not, with the reason."""
+        from crmkit._reports import html_table
+
+        caption = (
+            f"{self.name} ({self.purpose}, {self.channel}, {self.created_on.isoformat()}): "
+            f"{len(self.included)} included, {len(self.excluded)} excluded"
+        )
+        rows = [
+            (m.number, m.name, m.contact_point or "", "yes" if m.included else "no", m.reason())
+            for m in self.members
+        ]
+        return html_table(("number", "name", "contact point", "included", "reason"), rows,
+                          caption=caption)  # fmt: skip
+
 
 def _reach(contact: Contact, channel: str) -> tuple[str | None, Decision | None]:
     """The contact point the channel uses, or the reason there is none."""
