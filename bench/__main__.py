@@ -43,6 +43,7 @@ COLUMNS = [
     ("segment_region_members", "segment members", "{:,}"),
     ("segment_either_s", "segment (or/not) s", "{:.2f}"),
     ("file_mb", "file MB", "{:.0f}"),
+    ("import_peak_mb", "import peak MB", "{:.0f}"),
     ("peak_mb", "peak MB", "{:.0f}"),
     ("worker_peak_mb", "worker peak MB", "{:.0f}"),
 ]
