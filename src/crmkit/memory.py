@@ -111,6 +111,8 @@ class MemoryStore:
         self._phones = _Index()
         self._stems = _Index()
         self._owners = _Index()
+        self._tags = _Index()
+        self._relationships = _Index()
         self._audit: list[AuditRecord] = []
         self._revisions: dict[str, list[EntryRevision]] = {}
         self._entries_by_contact: dict[str, set[str]] = {}
@@ -200,6 +202,8 @@ class MemoryStore:
             (self._phones, tuple(p.e164 for p in c.phones)),
             (self._stems, stems if isinstance(c, Company) else ()),
             (self._owners, (c.owner,) if c.owner else ()),
+            (self._tags, tuple(c.tags)),
+            (self._relationships, tuple(r.value for r in c.relationships)),
         ]
 
     def _put_contact(self, c: Contact) -> None:
@@ -696,8 +700,9 @@ class MemoryStore:
     ) -> list[str]:
         """See :meth:`crmkit.store.SegmentStore.segment_ids`.
 
-        Candidates come from the owner index when the segment names an
-        owner at its top; the rest is :meth:`crmkit.segments.Segment.matches`.
+        Candidates come from the owner, tag and relationship indexes for
+        the conditions at the segment's top (all of them must hold there);
+        the rest is :meth:`crmkit.segments.Segment.matches`.
         """
         if not segment.pushable():
             raise ValidationError.single(
@@ -705,8 +710,9 @@ class MemoryStore:
             )
         self._check_open()
         with self._lock:
-            if segment.owner is not None:
-                pool = [self._contacts[i] for i in self._owners.get(segment.owner)]
+            found = self._segment_candidates(segment)
+            if found is not None:
+                pool = [self._contacts[i] for i in found]
             else:
                 pool = list(self._contacts.values())
             chosen = [
@@ -716,6 +722,20 @@ class MemoryStore:
             ]
             chosen.sort(key=_number_key)
             return scan_segment(chosen, segment, self._last_contact)
+
+    def _segment_candidates(self, s: Segment) -> set[str] | None:
+        """A superset of the ids *s* selects, from the indexes (``None``: no indexed condition)."""
+        pools: list[set[str]] = []
+        if s.owner is not None:
+            pools.append(self._owners.get(s.owner))
+        pools.extend(self._tags.get(tag) for tag in s.tags_all)
+        for index, keys in ((self._tags, s.tags_any), (self._relationships, s.relationships)):
+            if keys:
+                pools.append(set().union(*(index.get(key) for key in keys)))
+        if not pools:
+            return None
+        pools.sort(key=len)
+        return pools[0].intersection(*pools[1:])
 
     def add_bounce(self, bounce: Bounce) -> Bounce:
         """See :meth:`crmkit.store.Store.add_bounce`."""
