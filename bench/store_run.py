@@ -26,6 +26,7 @@ import crmkit
 from bench.data import convert_chunk, dataset, floor_chunk, prepare_chunk, read_chunks
 from crmkit.ids import new_id
 from crmkit.model import Contact
+from crmkit.segments import Segment
 from crmkit.store import PreparedContact
 
 #: Rows per worker task (the floor and the import alike).
@@ -128,6 +129,7 @@ def run(size: int, url: str, workers: int) -> dict[str, Any]:
     result["cpu_ratio"] = result["import_cpu_s"] / result["floor_cpu_s"]
     result.update(_lookups(crm, sample))
     result.update(_worklist(crm))
+    result.update(_segments(crm))
     crm.close()
     if url.startswith("sqlite:///"):
         db = Path(url.removeprefix("sqlite:///"))
@@ -195,6 +197,27 @@ def _worklist(crm: crmkit.CRM) -> dict[str, Any]:
     t0 = time.perf_counter()
     items = crm.worklist(dt.date(2026, 11, 23))
     return {"worklist_s": time.perf_counter() - t0, "worklist_items": len(items)}
+
+
+#: The segments timed: a region's persons with e-mail, and a city or a postal area.
+SEGMENTS: dict[str, Segment] = {
+    "region": Segment(kind="person", postal_code_prefix="7", has_email=True),
+    "either": Segment(city="Berlin") | ~Segment(postal_code_prefix="0"),
+}
+
+
+def _segments(crm: crmkit.CRM) -> dict[str, Any]:
+    """Each segment of :data:`SEGMENTS` evaluated in the store (3 runs, the median)."""
+    out: dict[str, Any] = {}
+    for name, segment in SEGMENTS.items():
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            found = crm.segments.ids(segment)
+            times.append(time.perf_counter() - t0)
+        out[f"segment_{name}_s"] = statistics.median(times)
+        out[f"segment_{name}_members"] = len(found)
+    return out
 
 
 def main() -> None:

@@ -14,6 +14,9 @@ def test_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     assert result["size"] == 600
     for key in ("import_s", "floor_s", "ratio", "number_p95_ms", "domain_p95_ms", "file_mb"):
         assert result[key] > 0, key
+    for name in ("region", "either"):  # segments evaluated in the store
+        assert result[f"segment_{name}_s"] > 0
+        assert 0 < result[f"segment_{name}_members"] < 600
 
 
 @pytest.mark.parametrize("n", [300])

@@ -38,6 +38,13 @@ def test_demo_builds_a_sample(runner: CliRunner) -> None:
     assert "Created 27 companies, 58 persons and 53 affiliations" in result.output
     assert "phone.unassigned" not in result.output  # messages, not codes
     assert "no assigned number range" in result.output
+    out = " ".join(result.output.split())  # the console wraps long lines
+    assert "Segment 'Ansprechpartner mit E-Mail' saved: 49 contacts" in out
+    assert "Campaign list 'Newsletter Dezember': 4 may be written to, 45 excluded" in out
+    assert "✓ C00031 Lukas Schwarz: yes: express consent for newsletter was given" in out
+    assert "✗ C00029 Jürgen Meyer: no: the person declined newsletter" in out
+    assert "bounced (undeliverable)" in out and "needs prior express consent" in out
+    assert "Key figures of " in out and "revenue total" in out and "quality quality_score" in out
 
 
 def test_demo_in_german(runner: CliRunner) -> None:

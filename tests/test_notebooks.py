@@ -122,7 +122,13 @@ def _check_tutorial(outputs: list[tuple[str, str]]) -> None:
     assert "Müller &amp; Söhne GmbH" in html
     assert "<caption><b>C00004 Bäckerei Weiß e.K.</b></caption>" in html
     assert "Müller & Söhne" not in html
-    assert sum(1 for mime, _t in outputs if mime == "image/png") == 2
+    assert sum(1 for mime, _t in outputs if mime == "image/png") == 3  # and the lead funnel
+    # a campaign list with every exclusion and its reason, and the KPI report, as tables
+    assert "Newsletter Winter (newsletter, email, 2026-11-23): 1 included, 5 excluded" in html
+    assert "yes: express consent for newsletter was given on 2026-11-20" in html
+    assert "no: advertising by e-mail needs prior express consent" in html
+    assert "<caption>KPIs 2026-Q4</caption>" in html
+    assert '<td style="text-align:left">1250.00</td>' in html
     # the duplicate was found and merged, the worklist rendered
     assert "13 contacts, 2 pairs compared: 1 duplicates" in html
     assert "Jürgen Müller ↔ Jürgen Mueller" in html or "Jürgen Mueller ↔ Jürgen Müller" in html

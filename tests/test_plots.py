@@ -12,7 +12,15 @@ import pytest
 
 import crmkit
 from crmkit import Company, CrmkitError, Finding, Person
-from crmkit.plots import findings_by_severity, leads_by_source, worklist_by_kind
+from crmkit.kpis import Period, QualitySnapshot, Spell
+from crmkit.plots import (
+    findings_by_severity,
+    lead_funnel,
+    leads_by_source,
+    quality_trend,
+    retention,
+    worklist_by_kind,
+)
 from crmkit.worklist import WorkItem
 
 matplotlib.use("Agg")
@@ -91,3 +99,37 @@ def test_without_matplotlib_the_error_says_what_to_install(
             draw([])
         assert info.value.code == "extra_missing"
         assert "pip install 'crmkit[plot]'" in info.value.message("de")
+
+
+def test_lead_funnel_bars() -> None:
+    lead = crmkit.LeadInfo
+    contacts = [
+        Person(first_name="A", last_name="X", lead=lead(status="won", since=dt.date(2026, 7, 1))),
+        Person(first_name="B", last_name="X", lead=lead(status="new", since=dt.date(2026, 7, 2))),
+        Person(first_name="C", last_name="X", lead=lead(status="new", since=dt.date(2026, 1, 2))),
+    ]
+    ax = lead_funnel(contacts, period="2026-Q3", lang="de")
+    assert _widths(ax) == [2, 1, 1, 1, 1]  # new, contacted, qualified, proposal, won
+    assert ax.get_title() == "Lead-Trichter 2026-Q3"
+
+
+def test_retention_bars_in_percent() -> None:
+    spells = [Spell("a", dt.date(2025, 1, 1)), Spell("b", dt.date(2025, 1, 1), dt.date(2026, 5, 1))]
+    ax = retention(spells, ["2026-Q1", Period.parse("2026-Q2"), "2026-Q3"])
+    # Q1: a, b both stay (100 %); Q2: b leaves (50 %); Q3: a stays (100 %)
+    assert _heights(ax) == [100.0, 50.0, 100.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2026-Q1", "2026-Q2", "2026-Q3"]
+
+
+def test_quality_trend_lines() -> None:
+    snaps = [
+        QualitySnapshot(day=dt.date(2026, 8, 1), contacts=4, quality_score=0.75,
+                        legal_basis_share=0.5),
+        QualitySnapshot(day=dt.date(2026, 7, 1), contacts=4, quality_score=0.5,
+                        legal_basis_share=None),
+    ]  # fmt: skip
+    ax = quality_trend(snaps, lang="de")
+    score, basis = ax.get_lines()
+    assert list(score.get_ydata()) == [50.0, 75.0]  # sorted by day
+    assert list(basis.get_ydata()) == [0.0, 50.0]
+    assert ax.get_title() == "Datenqualität im Verlauf"

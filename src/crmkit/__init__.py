@@ -43,6 +43,7 @@ from crmkit.model import (
     link,
 )
 from crmkit.plugins import make_plugin_manager
+from crmkit.segments import Segment
 
 try:
     __version__ = version("crmkit")
@@ -70,6 +71,7 @@ __all__ = [
     "PluginError",
     "Relationship",
     "RetentionHoldError",
+    "Segment",
     "StoreError",
     "ValidationError",
     "__version__",

@@ -13,10 +13,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 from zoneinfo import ZoneInfo
 
+import attrs
 import click
 from rich.console import Console
 from rich.table import Table
@@ -24,6 +26,7 @@ from rich.text import Text
 
 import crmkit
 from crmkit.auth import Actor, Policy
+from crmkit.campaigns import CampaignMember
 from crmkit.correspondence import (
     CHANNELS,
     DIRECTIONS,
@@ -36,10 +39,12 @@ from crmkit.crm import CRM
 from crmkit.errors import CrmkitError, NotFoundError, PermissionDenied, ValidationError
 from crmkit.io.policy import load_policy
 from crmkit.messages import Lang, render
-from crmkit.model import Company, Contact, Person
+from crmkit.model import Company, Contact, Person, Relationship
 from crmkit.plugins import Hooks, make_plugin_manager
 from crmkit.privacy import Tombstone
 from crmkit.sample import SampleData, SampleEntry, demo_dataset
+from crmkit.segments import Segment
+from crmkit.store import record_store
 
 if TYPE_CHECKING:  # pragma: no cover
     from crmkit.correspondence_import import ImportReport
@@ -269,6 +274,9 @@ def demo(obj: Context, reset: bool, seed: int) -> None:
         _demo_history(obj, crm, data)
         _demo_consents(obj, crm, data)
         _demo_quality(obj, crm)
+        if "records" in crm.store.capabilities:
+            _demo_campaign(obj, crm)
+            _demo_kpis(obj, crm, data)
 
 
 def _demo_consents(obj: Context, crm: CRM, data: SampleData) -> None:
@@ -326,6 +334,79 @@ def _demo_quality(obj: Context, crm: CRM) -> None:
     obj.console.print(obj.say("cli.demo.quality_try"))
 
 
+def _demo_campaign(obj: Context, crm: CRM) -> None:
+    """A saved segment, and a newsletter list from it with every exclusion and its reason."""
+    name = "Ansprechpartner mit E-Mail"
+    segment = Segment(kind="person", has_email=True)
+    crm.segments.save(name, segment)
+    signed_up = [c for c in crm.segments.members(segment) if c.legal_basis is not None][3:7]
+    with crm.transaction():
+        for person in signed_up:  # newsletter sign-ups through the web form (double opt-in)
+            crm.consents.record(person, "newsletter", "granted", channel="web_form",
+                                source="https://www.muster-gmbh.de/newsletter",
+                                at=crm.now() - dt.timedelta(days=40))  # fmt: skip
+    obj.console.print(
+        obj.say("cli.demo.segment", name=name, count=crm.segments.count(name)),
+        markup=False,
+        highlight=False,
+    )
+    campaign = crm.campaigns.create("Newsletter Dezember", name, "newsletter", "email")
+    excluded = campaign.excluded
+    obj.console.print(
+        obj.say(
+            "cli.demo.campaign",
+            name=campaign.name,
+            included=len(campaign.included),
+            excluded=len(excluded),
+        ),
+        markup=False,
+        highlight=False,
+    )
+    for member in campaign.included[:2]:
+        obj.console.print(f"  ✓ {member.number} {member.name}: {member.reason(obj.lang)}",
+                          markup=False, highlight=False)  # fmt: skip
+    reasons: dict[str, list[CampaignMember]] = {}
+    for member in excluded:
+        reasons.setdefault(member.decision.code, []).append(member)
+    for members in sorted(reasons.values(), key=lambda ms: (-len(ms), ms[0].number)):
+        first = members[0]
+        more = obj.say("cli.demo.campaign_more", count=len(members) - 1) if len(members) > 1 else ""
+        obj.console.print(
+            f"  ✗ {first.number} {first.name}: {first.reason(obj.lang)}{more}",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _demo_kpis(obj: Context, crm: CRM, data: SampleData) -> None:
+    """Revenue for the customer companies, a quality snapshot and the KPI report of the quarter."""
+    today = crm.today()
+    customers = [c for c in data.companies if Relationship.CUSTOMER in c.relationships]
+    with crm.transaction():  # customers for years already, not since the demo ran
+        for i, company in enumerate(customers):
+            stored = crm.contacts.get(company.id)
+            since = today - dt.timedelta(days=120 + 173 * i)
+            crm.contacts.update(attrs.evolve(stored, customer_since=since))
+    with crm.transaction():
+        for i, company in enumerate(customers):
+            for n in range(1 + i % 3):
+                amount = Decimal(480 + 135 * ((i * 7 + n * 3) % 11)).quantize(Decimal("0.01"))
+                on = today - dt.timedelta(days=5 + 23 * n + 4 * i)
+                crm.revenue.record(company, amount, "EUR", on, reference=f"RE-{i:03d}-{n}")
+    crm.kpis.snapshot(today)
+    report = crm.kpis.report(today=today)
+    obj.console.print(obj.say("cli.demo.kpis", period=str(report.period)))
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="dim")
+    table.add_column()
+    table.add_column(justify="right")
+    for section, figure, value in report.rows():
+        if not figure.startswith("open_items."):  # the worklist above lists them
+            table.add_row(section, figure, value)
+    obj.console.print(table)
+    obj.console.print(obj.say("cli.demo.kpis_try"))
+
+
 def _delete_demo_store(crm: CRM) -> None:
     """Remove every contact, their correspondence first (the caller checked ``erase``)."""
     contacts = list(crm.contacts.all(include_archived=True))
@@ -335,6 +416,11 @@ def _delete_demo_store(crm: CRM) -> None:
             if entry.id not in deleted:
                 crm.store.delete_entry(entry.id)
                 deleted.add(entry.id)
+    if "records" in crm.store.capabilities:  # segments, campaign lists, revenue, snapshots
+        records = record_store(crm.store)
+        for kind in ("segment", "campaign", "revenue", "snapshot"):
+            for key, _data in records.iter_records(kind):
+                records.delete_record(kind, key)
     today = crm.today()
     for contact in contacts:  # the ledger, holds, bounces … go with them
         tombstone = Tombstone(contact_id=contact.id, number=contact.number or "",
@@ -1035,6 +1121,11 @@ def import_whatsapp(
 
 
 # The data-quality commands live in their own module (it imports this one).
+from crmkit.cli_kpis import (  # noqa: E402
+    report_command,
+    revenue_import_command,
+    snapshot_command,
+)
 from crmkit.cli_quality import (  # noqa: E402
     check_command,
     duplicates_command,
@@ -1046,6 +1137,9 @@ from crmkit.cli_quality import (  # noqa: E402
 )
 
 for _command in (
+    report_command,
+    snapshot_command,
+    revenue_import_command,
     check_command,
     worklist_command,
     duplicates_command,

@@ -34,6 +34,7 @@ from crmkit import search as search_mod
 from crmkit._guard import guarded
 from crmkit.audit import AuditRecord, FieldChange, diff
 from crmkit.auth import Actor, Authorizer, RowScope, as_actor
+from crmkit.campaigns_api import Campaigns
 from crmkit.cockpit import (
     Bounces,
     CheckReport,
@@ -50,6 +51,7 @@ from crmkit.dedup_api import mark_distinct as dedup_mark
 from crmkit.dedup_api import report as dedup_report
 from crmkit.errors import Finding, PermissionDenied, StoreError, ValidationError
 from crmkit.frames import ContactList, to_pandas
+from crmkit.kpis_api import Kpis, RevenueApi
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.merge_api import MergeResult
 from crmkit.merge_api import merge as merge_contacts
@@ -60,6 +62,7 @@ from crmkit.plugins import Hooks, PluginManager, make_plugin_manager
 from crmkit.privacy_api import Privacy
 from crmkit.rules import RulePolicy
 from crmkit.search import PhoneMatch
+from crmkit.segments_api import Segments
 from crmkit.serialize import to_dict
 from crmkit.store import KNOWN_DISTRIBUTIONS, Store
 from crmkit.worklist import Worklist
@@ -231,6 +234,10 @@ class CRM:
         self.bounces = Bounces(self)
         self.consents = Consents(self)
         self.privacy = Privacy(self)
+        self.segments = Segments(self)
+        self.campaigns = Campaigns(self)
+        self.revenue = RevenueApi(self)
+        self.kpis = Kpis(self)
 
     # -- identity and permissions ----------------------------------------------
     @property

@@ -194,6 +194,25 @@ def crmkit_register_consent_providers(register: Callable[[str, Any], None]) -> N
 
 
 @hookspec
+def crmkit_register_segment_predicates(
+    register: Callable[[str, Callable[[Contact, Any], bool]], None],
+) -> None:
+    """Contribute custom segment conditions, named in ``Segment(predicates=[...])``.
+
+    :param register: call ``register(name, predicate)`` for each predicate;
+        ``predicate(contact, context)`` returns ``True`` when the contact
+        belongs in the segment.  *context* is a
+        :class:`crmkit.segments.SegmentContext` (last contact, consent
+        ledger).  *name* is lower case (letters, digits, ``_ . -``).
+    :returns: ``None``.
+
+    Predicates run in Python over the candidates the store found for the
+    rest of the segment, when ``crm.segments`` evaluates a segment that
+    names them.  A name registered twice is a :class:`crmkit.PluginError`.
+    """
+
+
+@hookspec
 def crmkit_register_personal_data(register: Callable[[PersonalField], None]) -> None:
     """Declare every field a plugin persists that may hold personal data.
 

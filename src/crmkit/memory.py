@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -39,11 +40,13 @@ from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.privacy import PrivacyRequest, Tombstone
 from crmkit.retention import LegalHold
+from crmkit.segments import Segment
 from crmkit.store import (
     check_contact_update,
     check_entry_revision,
     check_version,
     format_number,
+    scan_segment,
     sort_affiliations,
 )
 from crmkit.summary import ContactSummary, SummaryFilter, matches, sample_key, summarize
@@ -93,7 +96,7 @@ class _Index:
 class MemoryStore:
     """A :class:`crmkit.store.Store` that keeps everything in dicts."""
 
-    capabilities: frozenset[str] = frozenset({"concurrent"})
+    capabilities: frozenset[str] = frozenset({"concurrent", "segments", "records"})
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
@@ -108,6 +111,8 @@ class MemoryStore:
         self._phones = _Index()
         self._stems = _Index()
         self._owners = _Index()
+        self._tags = _Index()
+        self._relationships = _Index()
         self._audit: list[AuditRecord] = []
         self._revisions: dict[str, list[EntryRevision]] = {}
         self._entries_by_contact: dict[str, set[str]] = {}
@@ -122,6 +127,7 @@ class MemoryStore:
         self._privacy: dict[str, PrivacyRequest] = {}
         self._holds: dict[str, LegalHold] = {}
         self._tombstones: list[Tombstone] = []
+        self._records: dict[tuple[str, str], str] = {}
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -196,6 +202,8 @@ class MemoryStore:
             (self._phones, tuple(p.e164 for p in c.phones)),
             (self._stems, stems if isinstance(c, Company) else ()),
             (self._owners, (c.owner,) if c.owner else ()),
+            (self._tags, tuple(c.tags)),
+            (self._relationships, tuple(r.value for r in c.relationships)),
         ]
 
     def _put_contact(self, c: Contact) -> None:
@@ -683,6 +691,52 @@ class MemoryStore:
         for contact in found[:limit] if limit is not None else found:
             yield summarize(contact, affiliated=linked[contact.id])
 
+    def segment_ids(
+        self,
+        segment: Segment,
+        *,
+        include_archived: bool = False,
+        scope: RowScope | None = None,
+    ) -> list[str]:
+        """See :meth:`crmkit.store.SegmentStore.segment_ids`.
+
+        Candidates come from the owner, tag and relationship indexes for
+        the conditions at the segment's top (all of them must hold there);
+        the rest is :meth:`crmkit.segments.Segment.matches`.
+        """
+        if not segment.pushable():
+            raise ValidationError.single(
+                "segment", "value.invalid", value="consent/predicates", reason="not pushable"
+            )
+        self._check_open()
+        with self._lock:
+            found = self._segment_candidates(segment)
+            if found is not None:
+                pool = [self._contacts[i] for i in found]
+            else:
+                pool = list(self._contacts.values())
+            chosen = [
+                c
+                for c in pool
+                if (include_archived or c.archived_at is None) and self._is_visible(c, scope)
+            ]
+            chosen.sort(key=_number_key)
+            return scan_segment(chosen, segment, self._last_contact)
+
+    def _segment_candidates(self, s: Segment) -> set[str] | None:
+        """A superset of the ids *s* selects, from the indexes (``None``: no indexed condition)."""
+        pools: list[set[str]] = []
+        if s.owner is not None:
+            pools.append(self._owners.get(s.owner))
+        pools.extend(self._tags.get(tag) for tag in s.tags_all)
+        for index, keys in ((self._tags, s.tags_any), (self._relationships, s.relationships)):
+            if keys:
+                pools.append(set().union(*(index.get(key) for key in keys)))
+        if not pools:
+            return None
+        pools.sort(key=len)
+        return pools[0].intersection(*pools[1:])
+
     def add_bounce(self, bounce: Bounce) -> Bounce:
         """See :meth:`crmkit.store.Store.add_bounce`."""
         with self.transaction():
@@ -953,6 +1007,47 @@ class MemoryStore:
     def purge_deleted(self) -> None:
         """See :meth:`crmkit.store.Store.purge_deleted` (nothing to purge in memory)."""
         self._check_open()
+
+    # -- records ---------------------------------------------------------------------
+    def put_record(self, kind: str, key: str, data: Mapping[str, Any]) -> None:
+        """See :meth:`crmkit.store.RecordStore.put_record` (kept as JSON text, like a database)."""
+        text = json.dumps(dict(data), ensure_ascii=False, sort_keys=True)
+        with self.transaction():
+            before = self._records.get((kind, key))
+            self._records[(kind, key)] = text
+
+            def undo() -> None:
+                if before is None:
+                    del self._records[(kind, key)]
+                else:
+                    self._records[(kind, key)] = before
+
+            self._record(undo)
+
+    def get_record(self, kind: str, key: str) -> dict[str, Any]:
+        """See :meth:`crmkit.store.RecordStore.get_record`."""
+        self._check_open()
+        with self._lock:
+            text = self._records.get((kind, key))
+        if text is None:
+            raise NotFoundError(kind=kind, key=key)
+        found: dict[str, Any] = json.loads(text)
+        return found
+
+    def iter_records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """See :meth:`crmkit.store.RecordStore.iter_records`."""
+        self._check_open()
+        with self._lock:
+            items = sorted((k, t) for (c, k), t in self._records.items() if c == kind)
+        return [(k, json.loads(t)) for k, t in items]
+
+    def delete_record(self, kind: str, key: str) -> None:
+        """See :meth:`crmkit.store.RecordStore.delete_record`."""
+        with self.transaction():
+            before = self._records.pop((kind, key), None)
+            if before is None:
+                raise NotFoundError(kind=kind, key=key)
+            self._record(lambda: self._records.__setitem__((kind, key), before))
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

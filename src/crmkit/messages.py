@@ -297,6 +297,26 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "a {kind} consent needs its proof: the channel and the source",
         "eine Einwilligung ({kind}) braucht ihren Nachweis: Kanal und Quelle",
     ),
+    "campaign.no_email": (
+        "no: there is no e-mail address for an e-mail campaign",
+        "nein: für eine E-Mail-Kampagne fehlt eine E-Mail-Adresse",
+    ),
+    "campaign.bounced": (
+        "no: the e-mail address {address} bounced (undeliverable)",
+        "nein: die E-Mail-Adresse {address} ist unzustellbar (Bounce)",
+    ),
+    "campaign.no_phone": (
+        "no: there is no phone number for this channel",
+        "nein: für diesen Kanal fehlt eine Telefonnummer",
+    ),
+    "campaign.no_address": (
+        "no: there is no postal address for a letter",
+        "nein: für einen Brief fehlt eine Postanschrift",
+    ),
+    "campaign.gone": (
+        "no: the contact is no longer in the CRM or not visible",
+        "nein: der Kontakt ist nicht mehr im CRM oder nicht sichtbar",
+    ),
     "consent.no.restricted": (
         "no: the contact is restricted (Art. 18 GDPR) and may only be stored",
         "nein: der Kontakt ist eingeschränkt (Art. 18 DSGVO) und darf nur gespeichert werden",
@@ -584,6 +604,11 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "plot.findings_by_severity": ("Findings by severity", "Befunde nach Schweregrad"),
     "plot.worklist_by_kind": ("Work items by kind", "Aufgaben nach Art"),
     "plot.count": ("count", "Anzahl"),
+    "plot.lead_funnel": ("Lead funnel", "Lead-Trichter"),
+    "plot.retention": ("Customer retention per period", "Kundenbindung je Zeitraum"),
+    "plot.quality_trend": ("Data quality over time", "Datenqualität im Verlauf"),
+    "plot.quality_score": ("quality score", "Qualitäts-Score"),
+    "plot.legal_basis_share": ("legal basis documented", "Rechtsgrundlage dokumentiert"),
     "dedup.explain": (
         "{field}: {level} ({weight:+.1f})",
         "{field}: {level} ({weight:+.1f})",
@@ -632,6 +657,13 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{url!r} ist keine Speicher-URL wie memory:// oder sqlite:///crm.db",
     ),
     "store.closed": ("the store is closed", "der Speicher ist geschlossen"),
+    "store.no_capability": (
+        "the store {url} cannot keep segments, campaigns and revenue (it lacks the "
+        "{capability!r} capability); use the memory or SQLite store or upgrade the backend",
+        "der Speicher {url} kann keine Segmente, Kampagnen und Umsätze ablegen (ihm fehlt die "
+        "Fähigkeit {capability!r}); bitte den Memory- oder SQLite-Speicher nutzen oder das "
+        "Backend aktualisieren",
+    ),
     "store.not_crmkit": (
         "{path} is not a crmkit database ({detail})",
         "{path} ist keine crmkit-Datenbank ({detail})",
@@ -764,6 +796,25 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.demo.quality_try": (
         "Try: crmkit check --severity error; crmkit worklist --mine --as anna",
         "Probieren: crmkit check --severity error; crmkit worklist --mine --as anna",
+    ),
+    "cli.demo.segment": (
+        "Segment {name!r} saved: {count} contacts (evaluated in the store)",
+        "Segment {name!r} gespeichert: {count} Kontakte (in der Datenbank ausgewertet)",
+    ),
+    "cli.demo.campaign": (
+        "Campaign list {name!r}: {included} may be written to, {excluded} excluded, "
+        "each with the reason:",
+        "Kampagnenliste {name!r}: {included} dürfen angeschrieben werden, {excluded} "
+        "ausgeschlossen, jeweils mit Begründung:",
+    ),
+    "cli.demo.campaign_more": (
+        " (and {count} more for this reason)",
+        " (und {count} weitere aus diesem Grund)",
+    ),
+    "cli.demo.kpis": ("Key figures of {period}:", "Kennzahlen {period}:"),
+    "cli.demo.kpis_try": (
+        "Try: crmkit report --period 2026-Q3 --format json; crmkit snapshot",
+        "Probieren: crmkit report --period 2026-Q3 --format json; crmkit snapshot",
     ),
     "cli.col.field": ("Field", "Feld"),
     "cli.col.value": ("Value", "Wert"),
@@ -945,6 +996,19 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "ein Brief und Notizen",
     ),
     "cli.demo.try": ("Try: {commands}", "Zum Ausprobieren: {commands}"),
+    "cli.report.title": (
+        "KPIs {period} ({start} – {end})",
+        "Kennzahlen {period} ({start} – {end})",
+    ),
+    "cli.report.as_of": ("as of {today}", "Stand {today}"),
+    "cli.col.section": ("Section", "Bereich"),
+    "cli.col.figure": ("Figure", "Kennzahl"),
+    "cli.snapshot.recorded": (
+        "Quality snapshot of {day} recorded: score {score}, legal basis documented for {basis}, "
+        "{items} open work items",
+        "Qualitäts-Stand vom {day} gespeichert: Score {score}, Rechtsgrundlage dokumentiert "
+        "bei {basis}, {items} offene Aufgaben",
+    ),
     # --- CSV import ----------------------------------------------------------
     "csv.where_cell": ("row {row}, column {column!r}", "Zeile {row}, Spalte {column!r}"),
     "csv.where_row": ("row {row}", "Zeile {row}"),
@@ -1009,6 +1073,61 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "(is a delimiter missing its quotes?)",
         "die Zeile hat {count} Zellen, mehr als die Kopfzeile nennt; nicht importiert "
         "(fehlen Anführungszeichen um ein Trennzeichen?)",
+    ),
+    # --- KPIs and revenue import --------------------------------------------------
+    "period.invalid": (
+        "{field}: {value!r} is not a period (such as 2026, 2026-H1, 2026-Q3, 2026-09 or "
+        "2026-07-01..2026-09-30)",
+        "{field}: {value!r} ist kein Zeitraum (etwa 2026, 2026-H1, 2026-Q3, 2026-09 oder "
+        "2026-07-01..2026-09-30)",
+    ),
+    "amount.invalid": (
+        "{field}: {value!r} is not an amount (such as 1.234,56 or 1234.56)",
+        "{field}: {value!r} ist kein Betrag (etwa 1.234,56 oder 1234.56)",
+    ),
+    "amount.range": (
+        "{field}: {value!r} is out of range (at most 12 digits before and 4 after the "
+        "decimal point)",
+        "{field}: {value!r} liegt außerhalb des Bereichs (höchstens 12 Stellen vor und 4 "
+        "nach dem Komma)",
+    ),
+    "day.invalid": (
+        "{field}: {value!r} is not a date (such as 23.11.2026 or 2026-11-23)",
+        "{field}: {value!r} ist kein Datum (etwa 23.11.2026 oder 2026-11-23)",
+    ),
+    "currency.invalid": (
+        "{field}: {value!r} is not a currency code (three letters as in ISO 4217, such as EUR)",
+        "{field}: {value!r} ist kein Währungscode (drei Buchstaben nach ISO 4217, etwa EUR)",
+    ),
+    "revenue.summary": (
+        "{rows} rows read: {imported} revenue records imported, {skipped} skipped "
+        "(recorded already), {problems} problems",
+        "{rows} Zeilen gelesen: {imported} Umsätze importiert, {skipped} übersprungen "
+        "(bereits erfasst), {problems} Probleme",
+    ),
+    "revenue.summary_dry_run": (
+        "dry run, nothing written: {rows} rows read, {imported} revenue records would be "
+        "imported, {skipped} skipped (recorded already)",
+        "Probelauf, nichts gespeichert: {rows} Zeilen gelesen, {imported} Umsätze würden "
+        "importiert, {skipped} übersprungen (bereits erfasst)",
+    ),
+    "revenue.summary_refused": (
+        "{rows} rows read, {problems} problems: nothing imported (correct the rows and run "
+        "the file again)",
+        "{rows} Zeilen gelesen, {problems} Probleme: nichts importiert (Zeilen korrigieren "
+        "und die Datei erneut einlesen)",
+    ),
+    "revenue.skipped": (
+        "row {row}: {reference!r} of {number} is recorded already; skipped",
+        "Zeile {row}: {reference!r} von {number} ist bereits erfasst; übersprungen",
+    ),
+    "revenue.no_contact": (
+        "no contact has the number or id {value!r}",
+        "kein Kontakt hat die Nummer oder ID {value!r}",
+    ),
+    "revenue.column_missing": (
+        "the file has no column for {column} (such as {examples}); nothing imported",
+        "die Datei hat keine Spalte für {column} (etwa {examples}); nichts importiert",
     ),
     "csv.not_stored": (
         "the row was not stored: {detail}",

@@ -1,8 +1,9 @@
-"""Small charts for notebooks: leads by source, findings by severity, work items by kind.
+"""Small charts for notebooks: leads by source, findings, work items, funnel, retention, quality.
 
 Each function takes what the CRM returns (contacts, ``crm.check()``,
-``crm.worklist()``) or any iterable of the same objects, draws one bar chart
-on *ax* (a new figure when ``None``) and returns the matplotlib axes.
+``crm.worklist()``, ``crm.kpis.spells()``, ``crm.kpis.snapshots()``) or any
+iterable of the same objects, draws one chart on *ax* (a new figure when
+``None``) and returns the matplotlib axes.
 matplotlib is the optional ``plot`` extra, imported only when a chart is
 drawn; without it a :class:`crmkit.CrmkitError` says
 ``pip install 'crmkit[plot]'``.
@@ -14,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Final
 
+from crmkit import kpis
 from crmkit import leads as lead_rules
 from crmkit.errors import SEVERITIES, CrmkitError, Finding
 from crmkit.messages import Lang, render
@@ -91,4 +93,69 @@ def worklist_by_kind(items: Iterable[WorkItem], ax: Any = None, *, lang: Lang = 
     return ax
 
 
-__all__ = ["SEVERITY_COLOURS", "findings_by_severity", "leads_by_source", "worklist_by_kind"]
+def lead_funnel(
+    contacts: Iterable[Contact],
+    ax: Any = None,
+    *,
+    period: kpis.Period | str | None = None,
+    lang: Lang = "en",
+) -> Any:
+    """Bars: how many leads reached each stage (:func:`crmkit.kpis.lead_funnel`)."""
+    chosen = kpis.Period.parse(period) if isinstance(period, str) else period
+    data = kpis.lead_funnel(contacts, chosen)
+    ax = _axes(ax, "lead_funnel", (7, 3))
+    stages = list(data)
+    ax.barh(stages, [data[s] for s in stages], color="#2980b9")
+    ax.invert_yaxis()
+    title = render("plot.lead_funnel", lang)
+    ax.set_title(f"{title} {chosen}" if chosen else title)
+    ax.set_xlabel(render("plot.count", lang))
+    return ax
+
+
+def retention(
+    spells: Iterable[kpis.Spell],
+    periods: Iterable[kpis.Period | str],
+    ax: Any = None,
+    *,
+    lang: Lang = "en",
+) -> Any:
+    """Bars: the retention rate of each period (:func:`crmkit.kpis.retention`) in percent."""
+    chosen = [kpis.Period.parse(p) if isinstance(p, str) else p for p in periods]
+    spells = list(spells)
+    rates = [kpis.retention(spells, p).rate for p in chosen]
+    ax = _axes(ax, "retention", (max(4.0, 0.9 * len(chosen) + 2), 3))
+    ax.bar([str(p) for p in chosen], [100 * (r or 0.0) for r in rates], color="#27ae60")
+    ax.set_ylim(0, 100)
+    ax.set_title(render("plot.retention", lang))
+    ax.set_ylabel("%")
+    return ax
+
+
+def quality_trend(
+    snapshots: Iterable[kpis.QualitySnapshot], ax: Any = None, *, lang: Lang = "en"
+) -> Any:
+    """Lines: the quality score and the share with a legal basis per recorded snapshot."""
+    snaps = sorted(snapshots, key=lambda s: s.day)
+    ax = _axes(ax, "quality_trend", (7, 3))
+    days = [s.day for s in snaps]
+    ax.plot(days, [100 * s.quality_score for s in snaps], marker="o",
+            label=render("plot.quality_score", lang), color="#2980b9")  # fmt: skip
+    ax.plot(days, [100 * (s.legal_basis_share or 0.0) for s in snaps], marker="s",
+            label=render("plot.legal_basis_share", lang), color="#27ae60")  # fmt: skip
+    ax.set_ylim(0, 100)
+    ax.set_title(render("plot.quality_trend", lang))
+    ax.set_ylabel("%")
+    ax.legend()
+    return ax
+
+
+__all__ = [
+    "SEVERITY_COLOURS",
+    "findings_by_severity",
+    "lead_funnel",
+    "leads_by_source",
+    "quality_trend",
+    "retention",
+    "worklist_by_kind",
+]

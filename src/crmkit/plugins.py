@@ -186,6 +186,23 @@ class Hooks:
             self._call(impl, register=register)
         return providers
 
+    def segment_predicates(self) -> dict[str, Any]:
+        """Custom segment predicates by name; a duplicate or badly formed name is an error."""
+        found: dict[str, Any] = {}
+        for impl in reversed(self.pm.hook.crmkit_register_segment_predicates.get_hookimpls()):
+
+            def register(name: str, predicate: Any, _plugin: str = impl.plugin_name) -> None:
+                if not isinstance(name, str) or not name or name != name.lower():
+                    raise PluginError(plugin=_plugin, detail=f"bad predicate name {name!r}")
+                if name in found:
+                    raise PluginError(plugin=_plugin, detail=f"segment predicate {name!r} exists")
+                if not callable(predicate):
+                    raise PluginError(plugin=_plugin, detail=f"predicate {name!r} is not callable")
+                found[name] = predicate
+
+            self._call(impl, register=register)
+        return found
+
     def personal_data(self) -> list[Any]:
         """Every declared :class:`crmkit.registry.PersonalField` (built-in ones included)."""
         fields: list[Any] = []

@@ -259,6 +259,7 @@ class Privacy:
         scrub.update(r.id for r in crm.store.iter_privacy_requests() if r.contact_id == person.id)
         tombstone = Tombstone(contact_id=person.id, number=person.number or "", erased_on=day,
                               reason=reason)  # fmt: skip
+        crm.campaigns._forget(person.id)
         crm.store.erase_contact(person.id, tombstone, scrub=scrub)
         crm._record("erase", "contact", person.id, reason=reason)
         crm._emit("crmkit_on_contact_deleted", contact=person)

@@ -108,6 +108,10 @@ def converter() -> cattrs.Converter:
             cls,
             make_dict_unstructure_fn(cls, conv, **overrides),  # type: ignore[arg-type]
         )
+    from crmkit.segments import Segment  # here: crmkit.segments imports the model, not us
+
+    conv.register_unstructure_hook(Segment, Segment.to_dict)
+    conv.register_structure_hook(Segment, lambda data, _: Segment.from_dict(data))
     cattrs.strategies.configure_tagged_union(
         Person | Company, conv, tag_generator=_tag, tag_name="kind"
     )

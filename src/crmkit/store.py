@@ -24,13 +24,14 @@ from crmkit.auth import RowScope
 from crmkit.bounce import Bounce
 from crmkit.consent import ConsentEvent
 from crmkit.correspondence import CorrespondenceEntry, EntryRevision, TimelineQuery
-from crmkit.errors import ConflictError, ValidationError
+from crmkit.errors import ConflictError, StoreError, ValidationError
 from crmkit.ids import AffiliationId, ContactId
 from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Company, Contact, Person
 from crmkit.privacy import PrivacyRequest, Tombstone
 from crmkit.retention import LegalHold
 from crmkit.search import Query
+from crmkit.segments import Segment, SegmentContext
 from crmkit.serialize import to_dict
 from crmkit.summary import ContactSummary, SummaryFilter
 from crmkit.validation import format_contact_number
@@ -45,6 +46,8 @@ CAPABILITIES: Final[frozenset[str]] = frozenset(
         "fulltext",  # search is backed by a full-text index
         "bulk_prepared",  # add_prepared(): bulk loads of PreparedContact rows
         "bulk_load",  # bulk_load(): a context manager around a large load, for faster writes
+        "segments",  # segment_ids(): segments evaluated in the store (SegmentStore)
+        "records",  # put_record() & co.: segments, campaigns, revenue, snapshots (RecordStore)
     }
 )
 
@@ -482,6 +485,111 @@ class Store(Protocol):
         ...
 
 
+@runtime_checkable
+class SegmentStore(Protocol):
+    """What a store with the ``segments`` capability adds: segments evaluated in the store."""
+
+    def segment_ids(
+        self,
+        segment: Segment,
+        *,
+        include_archived: bool = False,
+        scope: RowScope | None = None,
+    ) -> list[str]:
+        """The ids of the contacts in *segment* (within *scope*), by number.
+
+        Exactly the contacts :meth:`crmkit.segments.Segment.matches` accepts,
+        with ``last_contact`` the newest ``occurred_at`` of their
+        correspondence; archived ones only with *include_archived*.  The
+        segment must be pushable (:meth:`~crmkit.segments.Segment.pushable`,
+        else :class:`crmkit.ValidationError`); a backend evaluates it in its
+        own query language (SQL, indexes), without loading every contact.
+        """
+        ...
+
+
+@runtime_checkable
+class RecordStore(Protocol):
+    """What a store with the ``records`` capability adds: small JSON documents by kind and key.
+
+    The analytical side keeps its data here: saved segments (kind
+    ``segment``), campaign lists (``campaign``), revenue (``revenue``) and
+    quality snapshots (``snapshot``).  Writes join the current transaction.
+    """
+
+    def put_record(self, kind: str, key: str, data: Mapping[str, Any]) -> None:
+        """Store *data* (JSON-compatible) under *kind* and *key*, replacing what was there."""
+        ...
+
+    def get_record(self, kind: str, key: str) -> dict[str, Any]:
+        """The data under *kind* and *key*; :class:`~crmkit.NotFoundError` if there is none."""
+        ...
+
+    def iter_records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every ``(key, data)`` of *kind*, by key."""
+        ...
+
+    def delete_record(self, kind: str, key: str) -> None:
+        """Remove the record; :class:`~crmkit.NotFoundError` if absent."""
+        ...
+
+
+def record_store(store: Store) -> RecordStore:
+    """*store* as a :class:`RecordStore`; :class:`crmkit.StoreError` if it lacks ``records``."""
+    if "records" in store.capabilities and isinstance(store, RecordStore):
+        return store
+    raise StoreError(code="store.no_capability", capability="records", url=store.url)
+
+
+def segment_ids(
+    store: Store,
+    segment: Segment,
+    *,
+    include_archived: bool = False,
+    scope: RowScope | None = None,
+) -> list[str]:
+    """The ids of the contacts in the pushable *segment*, by number, from any store.
+
+    A store with the ``segments`` capability evaluates it itself
+    (:meth:`SegmentStore.segment_ids`); for any other store this is the
+    generic fallback: a scan over ``iter_contacts`` (correspondence read only
+    when the segment asks for the last contact).
+    """
+    if not segment.pushable():
+        raise ValidationError.single(
+            "segment", "value.invalid", value="consent/predicates", reason="not pushable"
+        )
+    if "segments" in store.capabilities and isinstance(store, SegmentStore):
+        return store.segment_ids(segment, include_archived=include_archived, scope=scope)
+    return scan_segment(
+        store.iter_contacts(include_archived=include_archived, scope=scope),
+        segment,
+        lambda contact_id: _newest(store, contact_id),
+    )
+
+
+def _newest(store: Store, contact_id: str) -> dt.datetime | None:
+    from crmkit.correspondence import timeline_query
+
+    entries = store.timeline(timeline_query([contact_id]))
+    return max((e.occurred_at for e in entries), default=None)
+
+
+def scan_segment(
+    contacts: Iterable[Contact],
+    segment: Segment,
+    last_contact: Callable[[str], dt.datetime | None],
+) -> list[str]:
+    """The ids of *contacts* in *segment*, in the given order (the reference evaluation)."""
+    need_last = segment.needs_last_contact()
+    out: list[str] = []
+    for contact in contacts:
+        context = SegmentContext(last_contact=last_contact(contact.id) if need_last else None)
+        if segment.matches(contact, context):
+            out.append(contact.id)
+    return out
+
+
 #: A factory that opens a store from its URL and keyword options.
 StoreFactory = Callable[[str, Mapping[str, Any]], Store]
 
@@ -507,6 +615,8 @@ __all__ = [
     "AffiliationId",
     "ContactId",
     "PreparedContact",
+    "RecordStore",
+    "SegmentStore",
     "Store",
     "StoreFactory",
     "check_contact_update",
@@ -514,5 +624,8 @@ __all__ = [
     "check_version",
     "format_number",
     "prepare_contact",
+    "record_store",
+    "scan_segment",
+    "segment_ids",
     "sort_affiliations",
 ]

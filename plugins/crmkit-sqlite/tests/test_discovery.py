@@ -141,6 +141,8 @@ def test_capabilities_of_a_file_store(tmp_path: Path) -> None:
             "fulltext",
             "bulk_prepared",
             "bulk_load",
+            "segments",
+            "records",
         }
         assert store.capabilities <= crmkit.store.CAPABILITIES
     finally:

@@ -30,6 +30,8 @@ from typing import Final
 import psycopg
 from psycopg import sql
 
+from crmkit_postgres.segments import RECORDS_DDL
+
 #: The table holding ``schema_version`` (and nothing a user edits).
 META_TABLE: Final = "crmkit_meta"
 #: The schema used when the URL names none.
@@ -213,8 +215,13 @@ _V2: Final[tuple[str, ...]] = (
     "CREATE INDEX contacts_restricted ON contacts (id) WHERE data ->> 'restricted_at' IS NOT NULL",
 )
 
+#: Version 3: records of the analytical side (saved segments, campaign lists,
+#: revenue, quality snapshots) as JSON text by kind and key; see
+#: :mod:`crmkit_postgres.segments`.
+_V3: Final[tuple[str, ...]] = RECORDS_DDL
+
 #: Index *i* migrates from schema version *i* to *i + 1* (DDL statements, in order).
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

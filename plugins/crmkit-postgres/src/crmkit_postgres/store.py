@@ -59,6 +59,7 @@ from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Contact
 from crmkit.privacy import PrivacyRequest, Tombstone
 from crmkit.retention import LegalHold
+from crmkit.segments import Segment
 from crmkit.serialize import to_dict
 from crmkit.store import (
     PreparedContact,
@@ -70,6 +71,7 @@ from crmkit.store import (
 )
 from crmkit.summary import ContactSummary, SummaryFilter
 from crmkit_postgres import records
+from crmkit_postgres import segments as segment_queries
 from crmkit_postgres.errors import translate_error
 from crmkit_postgres.schema import (
     CONTACT_COUNTER,
@@ -337,7 +339,7 @@ class PostgresStore:
         #: How messages name this database: the URL (no password).
         self.path = self.url
         self.capabilities: frozenset[str] = frozenset(
-            {"persistent", "concurrent", "fulltext", "bulk_prepared"}
+            {"persistent", "concurrent", "fulltext", "bulk_prepared", "segments", "records"}
         )
         self._local = _Local()
         self._closed = False
@@ -1180,6 +1182,44 @@ class PostgresStore:
         """See :meth:`crmkit.store.Store.merges_of`."""
         with self._connection() as conn:
             return records.merges_of(conn, self.path, survivor_id)
+
+    # -- segments and records (see crmkit_postgres.segments) -----------------------------
+    @_public
+    def segment_ids(
+        self,
+        segment: Segment,
+        *,
+        include_archived: bool = False,
+        scope: RowScope | None = None,
+    ) -> list[str]:
+        """See :meth:`crmkit.store.SegmentStore.segment_ids` (one parameterised SQL query,
+        see :mod:`crmkit_postgres.segments`)."""
+        with self._connection() as conn:
+            return segment_queries.segment_ids(conn, segment, include_archived, scope_sql(scope))
+
+    @_public
+    def put_record(self, kind: str, key: str, data: Mapping[str, Any]) -> None:
+        """See :meth:`crmkit.store.RecordStore.put_record`."""
+        with self._write() as conn:
+            segment_queries.put_record(conn, kind, key, data)
+
+    @_public
+    def get_record(self, kind: str, key: str) -> dict[str, Any]:
+        """See :meth:`crmkit.store.RecordStore.get_record`."""
+        with self._connection() as conn:
+            return segment_queries.get_record(conn, kind, key)
+
+    @_public
+    def iter_records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """See :meth:`crmkit.store.RecordStore.iter_records`."""
+        with self._connection() as conn:
+            return segment_queries.iter_records(conn, kind)
+
+    @_public
+    def delete_record(self, kind: str, key: str) -> None:
+        """See :meth:`crmkit.store.RecordStore.delete_record`."""
+        with self._write() as conn:
+            segment_queries.delete_record(conn, kind, key)
 
     @_public
     def add_dedup_decision(self, decision: DedupDecision) -> None:

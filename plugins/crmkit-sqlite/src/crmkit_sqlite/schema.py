@@ -209,6 +209,14 @@ def _v11_tombstones(conn: sqlite3.Connection) -> None:
     create_tombstone_table(conn)
 
 
+def _v12_records(conn: sqlite3.Connection) -> None:
+    """Version 12: records of the analytical side — saved segments, campaign lists,
+    revenue, quality snapshots — as JSON by kind and key (see :mod:`crmkit_sqlite.segments`)."""
+    from crmkit_sqlite.segments import create_record_table
+
+    create_record_table(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -225,6 +233,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v9_privacy_requests,
     _v10_legal_holds,
     _v11_tombstones,
+    _v12_records,
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

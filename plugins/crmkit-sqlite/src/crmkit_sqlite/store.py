@@ -53,6 +53,7 @@ from crmkit.merge import DedupDecision, MergeRecord
 from crmkit.model import Affiliation, Contact
 from crmkit.privacy import PrivacyRequest, Tombstone
 from crmkit.retention import LegalHold
+from crmkit.segments import Segment
 from crmkit.serialize import from_dict, to_dict
 from crmkit.store import (
     PreparedContact,
@@ -64,6 +65,7 @@ from crmkit.store import (
 )
 from crmkit.summary import ContactSummary, SummaryFilter
 from crmkit_sqlite import cockpit, entries, lookups
+from crmkit_sqlite import segments as segment_queries
 from crmkit_sqlite.schema import (
     CONTACT_SEQUENCE,
     META_TABLE,
@@ -297,7 +299,7 @@ class SQLiteStore:
         if self.is_memory:
             self.path = MEMORY
         self.url = url or ("sqlite://" if self.is_memory else _url_for(self.path))
-        base = {"concurrent", "fulltext", "bulk_prepared", "bulk_load"}
+        base = {"concurrent", "fulltext", "bulk_prepared", "bulk_load", "segments", "records"}
         self.capabilities: frozenset[str] = frozenset(
             base if self.is_memory else base | {"persistent"}
         )
@@ -1272,6 +1274,46 @@ class SQLiteStore:
         with self._lock:
             rows = cockpit.summaries(self._conn, where, _scope_sql(scope), limit)
         return iter(rows)
+
+    @_public
+    def segment_ids(
+        self,
+        segment: Segment,
+        *,
+        include_archived: bool = False,
+        scope: RowScope | None = None,
+    ) -> list[str]:
+        """See :meth:`crmkit.store.SegmentStore.segment_ids` (one SQL query, see
+        :mod:`crmkit_sqlite.segments`)."""
+        with self._lock:
+            return segment_queries.segment_ids(
+                self._conn, segment, include_archived, _scope_sql(scope)
+            )
+
+    # -- records (see crmkit_sqlite.segments) ------------------------------------------------
+    @_public
+    def put_record(self, kind: str, key: str, data: Mapping[str, Any]) -> None:
+        """See :meth:`crmkit.store.RecordStore.put_record`."""
+        with self._write():
+            segment_queries.put_record(self._conn, kind, key, data)
+
+    @_public
+    def get_record(self, kind: str, key: str) -> dict[str, Any]:
+        """See :meth:`crmkit.store.RecordStore.get_record`."""
+        with self._lock:
+            return segment_queries.get_record(self._conn, kind, key)
+
+    @_public
+    def iter_records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """See :meth:`crmkit.store.RecordStore.iter_records`."""
+        with self._lock:
+            return segment_queries.iter_records(self._conn, kind)
+
+    @_public
+    def delete_record(self, kind: str, key: str) -> None:
+        """See :meth:`crmkit.store.RecordStore.delete_record`."""
+        with self._write():
+            segment_queries.delete_record(self._conn, kind, key)
 
     @_public
     def add_bounce(self, bounce: Bounce) -> Bounce:
