@@ -29,6 +29,7 @@ from crmkit.model import Address, Affiliation, Company, Contact, LeadInfo, Perso
 from crmkit.store import Store
 from crmkit.testing.cockpit_contract import CockpitContract
 from crmkit.testing.correspondence_contract import CorrespondenceContract
+from crmkit.testing.sync_contract import SyncLinkContract
 
 T0 = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 
@@ -79,13 +80,14 @@ def _same_entity(a: Any, b: Any) -> bool:
     return bool(attrs.evolve(a, version=0) == attrs.evolve(b, version=0))
 
 
-class StoreContract(CorrespondenceContract, CockpitContract):
+class StoreContract(CorrespondenceContract, CockpitContract, SyncLinkContract):
     """Behaviour every :class:`crmkit.store.Store` must show.
 
     The correspondence tests come from
     :class:`~crmkit.testing.correspondence_contract.CorrespondenceContract`,
     those of the worklist queries from
-    :class:`~crmkit.testing.cockpit_contract.CockpitContract`.
+    :class:`~crmkit.testing.cockpit_contract.CockpitContract`, those of the
+    optional sync links from :class:`~crmkit.testing.sync_contract.SyncLinkContract`.
 
     Provide a ``store_factory`` fixture returning a zero-argument callable
     that makes a fresh, empty store.
