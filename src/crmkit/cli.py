@@ -206,7 +206,8 @@ def plugins(obj: Context) -> None:
         schemes.setdefault(plugin, []).append(f"{scheme}://")
     table = Table(title="crmkit plugins")
     for column in ("name", "distribution", "version", "stores", "hooks"):
-        table.add_column(column)
+        # Names stay whole; the lists wrap between their items.
+        table.add_column(column, no_wrap=column in ("name", "distribution"))
     for info in hooks.plugins():
         table.add_row(
             info.name,

@@ -703,6 +703,21 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "a transaction is already open on this store",
         "auf diesem Speicher ist bereits eine Transaktion offen",
     ),
+    "store.connection_lost": (
+        "the connection to {path} was lost ({detail}); the transaction was rolled back, try again",
+        "die Verbindung zu {path} ist abgebrochen ({detail}); die Transaktion wurde "
+        "zurückgerollt, bitte erneut versuchen",
+    ),
+    "store.concurrent": (
+        "another transaction on {path} changed the same data at the same time ({detail}); "
+        "nothing was saved, try again",
+        "eine andere Transaktion auf {path} hat gleichzeitig dieselben Daten geändert "
+        "({detail}); nichts wurde gespeichert, bitte erneut versuchen",
+    ),
+    "store.bad_option": (
+        "store option {option}: {value!r} is not valid ({reason})",
+        "Speicher-Option {option}: {value!r} ist ungültig ({reason})",
+    ),
     "store.affiliation_dangling": (
         "the affiliation refers to contact {key!r}, which does not exist",
         "die Zugehörigkeit verweist auf den Kontakt {key!r}, den es nicht gibt",
