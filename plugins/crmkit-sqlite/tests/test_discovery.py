@@ -141,6 +141,7 @@ def test_capabilities_of_a_file_store(tmp_path: Path) -> None:
             "fulltext",
             "bulk_prepared",
             "bulk_load",
+            "sync_links",
         }
         assert store.capabilities <= crmkit.store.CAPABILITIES
     finally:

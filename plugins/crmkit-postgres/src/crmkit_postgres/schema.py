@@ -30,6 +30,8 @@ from typing import Final
 import psycopg
 from psycopg import sql
 
+from crmkit_postgres.synclinks import DDL as SYNC_LINKS_DDL
+
 #: The table holding ``schema_version`` (and nothing a user edits).
 META_TABLE: Final = "crmkit_meta"
 #: The schema used when the URL names none.
@@ -214,7 +216,8 @@ _V2: Final[tuple[str, ...]] = (
 )
 
 #: Index *i* migrates from schema version *i* to *i + 1* (DDL statements, in order).
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
+#: Version 3: sync links and sync state (self-contained, see :mod:`crmkit_postgres.synclinks`).
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, SYNC_LINKS_DDL)
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

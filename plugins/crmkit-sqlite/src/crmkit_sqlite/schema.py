@@ -209,6 +209,17 @@ def _v11_tombstones(conn: sqlite3.Connection) -> None:
     create_tombstone_table(conn)
 
 
+def _sync_links(conn: sqlite3.Connection) -> None:
+    """Sync links and sync state of contact sync (see :mod:`crmkit_sqlite.synclinks`).
+
+    Self-contained (two new tables, nothing else touched), so it can move to
+    another position in :data:`MIGRATIONS` when branches are merged.
+    """
+    from crmkit_sqlite.synclinks import create_tables
+
+    create_tables(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -225,6 +236,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v9_privacy_requests,
     _v10_legal_holds,
     _v11_tombstones,
+    _sync_links,  # version 12
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
