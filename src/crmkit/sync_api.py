@@ -21,7 +21,7 @@ transaction committed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +29,21 @@ from crmkit._guard import guarded
 from crmkit.errors import StoreError, ValidationError
 from crmkit.model import Contact
 from crmkit.store import SyncLinkStore, sync_link_store
-from crmkit.sync import LINK_STATUSES, Side, SyncLink, SyncStatus
+from crmkit.sync import (
+    DEFAULT_FIELD_TABLE,
+    LINK_STATUSES,
+    FieldTable,
+    Side,
+    SyncFilter,
+    SyncLink,
+    SyncStatus,
+)
 from crmkit.worklist import WorkItem
 
 if TYPE_CHECKING:  # pragma: no cover
     from crmkit.cockpit import WorklistRequest
     from crmkit.crm import CRM
+    from crmkit.sync_engine import RemoteBook, SyncReport
 
 ContactRef = Contact | str
 
@@ -66,14 +75,39 @@ class Sync:
         return self._crm.hooks.sync_providers()
 
     @guarded("update", "contact")
-    def run(self, name: str, *, dry_run: bool = False) -> Any:
-        """Run one round of the provider *name* and return its report."""
+    def run(self, name: str, *, dry_run: bool = False, **options: Any) -> Any:
+        """Run one round of the provider *name* and return its report.
+
+        *options* (such as ``progress``) go to the provider's ``sync``.
+        """
         providers = self._crm.hooks.sync_providers()
         if name not in providers:
             raise ValidationError.single(
                 "provider", "sync.unknown_provider", name=name, known=", ".join(sorted(providers))
             )
-        return providers[name].sync(self._crm, dry_run=dry_run)
+        return providers[name].sync(self._crm, dry_run=dry_run, **options)
+
+    @guarded("update", "contact")
+    def round(
+        self,
+        book: RemoteBook,
+        *,
+        table: FieldTable = DEFAULT_FIELD_TABLE,
+        where: SyncFilter | None = None,
+        dry_run: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> SyncReport:
+        """Run one sync round with a remote address book (see :mod:`crmkit.sync_engine`).
+
+        Providers call this with their :class:`~crmkit.sync_engine.RemoteBook`
+        for each mailbox; *where* says which contacts sync, *table* who owns
+        which field; with *dry_run* nothing changes on either side.
+        """
+        from crmkit.sync_engine import run_round
+
+        return run_round(
+            self._crm, book, table=table, where=where, dry_run=dry_run, progress=progress
+        )
 
     @guarded("read", "contact")
     def status(self, contact: ContactRef) -> SyncStatus:
@@ -127,6 +161,16 @@ class Sync:
                 provider, mailbox, _decisions_key(found.id), json.dumps(merged, sort_keys=True)
             )
             crm._record("resolve_sync", "contact", found.id, reason=json.dumps(merged))
+
+    @guarded("update", "contact")
+    def forget(self, contact: ContactRef, provider: str, mailbox: str) -> None:
+        """Drop a contact's link, e.g. after its remote copy was deleted (status
+        ``unlinked``): the next round pushes the contact again as a new copy."""
+        crm = self._crm
+        found = crm._load(contact)
+        with crm.transaction():
+            self._store().delete_sync_link(found.id, provider, mailbox)
+            crm._record("forget_sync_link", "contact", found.id, reason=f"{provider} {mailbox}")
 
     @guarded("read", "contact")
     def decisions(self, contact: ContactRef, provider: str, mailbox: str) -> dict[str, Side]:
