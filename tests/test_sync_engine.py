@@ -274,3 +274,21 @@ def test_a_dry_run_changes_nothing(crm: crmkit.CRM) -> None:
     assert (report.created_remote, report.created_crm, report.dry_run) == (1, 1, True)
     assert len(book.items) == 1 and crm.contacts.count() == 1 and crm.sync.links() == []
     assert "dry run" in str(report) and "<table" in report._repr_html_()
+
+
+def test_stray_copies_carrying_our_number_are_deleted_never_imported(crm: crmkit.CRM) -> None:
+    person = _person(crm, "Weiß")
+    gone = _person(crm, "Gelöscht")
+    book = MemoryBook()
+    crm.sync.round(book)
+    rid = _remote_of(book, crm, person)
+    duplicate = book.external_create(**book.values(rid))
+    book.numbers[duplicate] = person.number or ""
+    orphan = _remote_of(book, crm, gone)
+    crm.store.delete_sync_link(gone.id, "memory", book.mailbox)  # type: ignore[attr-defined]
+    crm.privacy.erase(gone, reason="Art. 17")
+    book.external_edit(orphan, title="Dr.")  # shows up in the next delta, unlinked
+    report = crm.sync.round(book)
+    assert set(book.items) == {rid}
+    assert report.deleted_remote == 2 and report.created_crm == 0
+    assert crm.contacts.count() == 1

@@ -1044,8 +1044,10 @@ from crmkit.cli_quality import (  # noqa: E402
     unmerge_command,
     worklist_command,
 )
+from crmkit.cli_sync import sync_command  # noqa: E402
 
 for _command in (
+    sync_command,
     check_command,
     worklist_command,
     duplicates_command,

@@ -75,17 +75,25 @@ class Sync:
         return self._crm.hooks.sync_providers()
 
     @guarded("update", "contact")
-    def run(self, name: str, *, dry_run: bool = False, **options: Any) -> Any:
+    def run(
+        self,
+        name: str,
+        *,
+        dry_run: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> Any:
         """Run one round of the provider *name* and return its report.
 
-        *options* (such as ``progress``) go to the provider's ``sync``.
+        *progress* (``(phase, done, total)``) goes to providers that accept it.
         """
         providers = self._crm.hooks.sync_providers()
         if name not in providers:
             raise ValidationError.single(
                 "provider", "sync.unknown_provider", name=name, known=", ".join(sorted(providers))
             )
-        return providers[name].sync(self._crm, dry_run=dry_run, **options)
+        if progress is None:
+            return providers[name].sync(self._crm, dry_run=dry_run)
+        return providers[name].sync(self._crm, dry_run=dry_run, progress=progress)
 
     @guarded("update", "contact")
     def round(

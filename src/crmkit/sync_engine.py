@@ -123,6 +123,8 @@ class RemoteOp:
     values: Mapping[str, SyncValue] = attrs.field(factory=dict)
     crm_number: str | None = None
     reason: str = ""
+    #: A copy made by crmkit that belongs to no link (a duplicate): deleted, no link touched.
+    stray: bool = False
     #: The CRM's values of every synced field (a provider may need the unchanged
     #: ones, e.g. to build a display name).
     current: Mapping[str, SyncValue] = attrs.field(factory=dict)
@@ -545,7 +547,13 @@ def _pull(
         if link is not None and link.status == "erased":
             continue  # its remote copy is deleted below
         if link is None:
-            contact = _relink_target(r, numbers.get(rid))
+            contact, stray = _relink_target(r, numbers.get(rid))
+            if stray:
+                ops.append(
+                    RemoteOp(kind="delete", key="", remote_id=rid, change_key=item.change_key,
+                             reason="duplicate", stray=True)
+                )  # fmt: skip
+                continue
             if contact is None:
                 created = r.new_contact(item)
                 if created is None:
@@ -593,17 +601,19 @@ def _pull(
         handled.add(stored.id)
 
 
-def _relink_target(r: _Round, number: str | None) -> Contact | None:
+def _relink_target(r: _Round, number: str | None) -> tuple[Contact | None, bool]:
+    """The contact an unknown item carrying CRM *number* belongs to, and whether the
+    item is a stray copy of ours (the contact is linked to another item, or gone)."""
     if not number:
-        return None
+        return None, False
     try:
         contact = r.crm.store.get_contact_by_number(number)
     except (NotFoundError, CrmkitError):
-        return None
+        return None, True  # erased or deleted in the CRM: never import it again
     existing = r.store.get_sync_link(contact.id, r.provider, r.mailbox)
     if existing is not None and existing.remote_id is not None:
-        return None  # linked to another item: this one is a stray copy
-    return contact
+        return None, True  # e.g. a create that landed after its process died
+    return contact, False
 
 
 def _note_conflicts(r: _Round, contact: Contact, result: MergeResult) -> None:
@@ -902,6 +912,10 @@ def _remerge(r: _Round, op: RemoteOp) -> RemoteOp | None:
 
 def _pushed(r: _Round, op: RemoteOp, item: RemoteItem | None, contact: Contact | None) -> None:
     crm, store, report = r.crm, r.store, r.report
+    if op.stray:
+        report.deleted_remote += 1
+        report._event("deleted remotely", contact, f"duplicate copy {op.remote_id}")
+        return
     if op.kind == "delete":
         with crm.transaction():
             store.delete_sync_link(op.key, r.provider, r.mailbox)
