@@ -131,9 +131,33 @@ def run(size: int, url: str, workers: int) -> dict[str, Any]:
         result["file_mb"] = (
             sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file()) / 2**20
         )
+    elif url.startswith(("postgresql://", "postgres://")):
+        result["file_mb"] = pg_schema_mb(url)
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["worker_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return result
+
+
+def pg_schema_mb(url: str) -> float:
+    """The size of the crmkit schema named in *url* (tables, indexes, TOAST) in MiB."""
+    import urllib.parse
+
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query)
+    schema = query.pop("schema", ["crmkit"])[0]
+    conninfo = urllib.parse.urlunsplit(
+        parts._replace(query=urllib.parse.urlencode(query, doseq=True))
+    )
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relkind IN ('r', 'm')",
+            (schema,),
+        ).fetchone()
+    return float(row[0] if row else 0) / 2**20
 
 
 def _lookups(crm: crmkit.CRM, sample: list[Contact]) -> dict[str, Any]:

@@ -23,3 +23,11 @@ def test_benchmark_rows_are_valid_german_contacts(n: int) -> None:
     contacts = [contact_from_row(r) for r in rows]
     assert {c.kind for c in contacts} == {"person", "company"}
     assert all(c.phones and c.emails for c in contacts)
+
+
+def test_concurrent_writers_benchmark_loses_nothing(tmp_path: Path) -> None:
+    from bench.writers import run as run_writers
+
+    result = run_writers(f"sqlite:///{tmp_path}/writers.db", writers=2, per_writer=25)
+    assert (result["added"], result["stored"], result["refused"]) == (50, 50, 0)
+    assert result["per_s"] > 0 and result["p95_ms"] >= result["p50_ms"] > 0

@@ -708,6 +708,12 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "die Verbindung zu {path} ist abgebrochen ({detail}); die Transaktion wurde "
         "zurückgerollt, bitte erneut versuchen",
     ),
+    "store.read_only": (
+        "{path} is read-only (a replica or a read-only connection); nothing was saved: "
+        "write through the primary",
+        "{path} ist nur lesbar (ein Replikat oder eine Nur-Lese-Verbindung); nichts wurde "
+        "gespeichert: bitte über den Primärserver schreiben",
+    ),
     "store.concurrent": (
         "another transaction on {path} changed the same data at the same time ({detail}); "
         "nothing was saved, try again",

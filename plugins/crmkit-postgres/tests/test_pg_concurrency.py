@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 import psycopg
@@ -388,3 +389,75 @@ def test_stale_writers_in_other_processes_get_conflicts(
     assert outcomes == ["conflict"] * 3
     stored = store.get_contact(person.id)
     assert (stored.notes, stored.version) == ("Elternprozess", 2)
+
+
+def _race(merger: Any, editor: Any, survivor: Person, other: Person, new: str) -> dict[str, str]:
+    """Merge *other* into *survivor* in one facade while the other adds *new* to *other*."""
+    from crmkit.model import EmailAddress
+
+    barrier = threading.Barrier(2)
+    result: dict[str, str] = {}
+
+    def merge() -> None:
+        barrier.wait()
+        try:
+            merger.merge(survivor.id, other.id)
+            result["merge"] = "ok"
+        except ConflictError:
+            result["merge"] = "conflict"
+
+    def edit() -> None:
+        barrier.wait()
+        emails = [*other.emails, EmailAddress(address=new)]
+        try:
+            editor.contacts.update(attrs.evolve(other, emails=emails))
+            result["edit"] = "ok"
+        except ConflictError:
+            result["edit"] = "conflict"
+
+    threads = [threading.Thread(target=merge), threading.Thread(target=edit)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return result
+
+
+def test_a_merge_racing_with_an_update_ends_in_one_consistent_state(
+    postgres_url: str, new_schema: Callable[[], str]
+) -> None:
+    """Two facades on one schema: one merges B into A while the other adds an e-mail
+    address to B.  Whatever the interleaving (twelve rounds usually show all three
+    outcomes: merge refused, edit refused, edit then merge), one side may get
+    ``ConflictError``, never both, and nothing the winners committed is lost."""
+    import crmkit
+
+    url = f"{postgres_url}{'&' if '?' in postgres_url else '?'}schema={new_schema()}"
+    merger, editor = crmkit.open(url), crmkit.open(url)
+    try:
+        for i in range(12):
+            a = merger.contacts.add(Person(first_name="Jürgen", last_name=f"Müller{i}",
+                                           emails=[f"a{i}@muster.de"]))  # fmt: skip
+            b = merger.contacts.add(Person(first_name="Juergen", last_name=f"Mueller{i}",
+                                           emails=[f"b{i}@muster.de"]))  # fmt: skip
+            new = f"neu{i}@muster.de"
+            result = _race(merger, editor, a, b, new)
+            assert (result["merge"], result["edit"]) != ("conflict", "conflict")
+            stored_a = merger.store.get_contact(a.id)
+            stored_b = merger.store.get_contact(b.id)
+            a_mails = {e.address for e in stored_a.emails}
+            b_mails = {e.address for e in stored_b.emails}
+            if result["merge"] == "ok":
+                assert stored_b.merged_into == a.id and stored_b.archived_at is not None
+                assert {f"a{i}@muster.de", f"b{i}@muster.de"} <= a_mails
+                assert len(merger.merges(a.id)) == 1
+                # The edit either came first (and the survivor has it) or was refused.
+                assert (new in a_mails) == (result["edit"] == "ok")
+            else:
+                assert stored_b.merged_into is None and stored_b.archived_at is None
+                assert new in b_mails and new not in a_mails
+                assert merger.merges(a.id) == []
+                assert stored_a.version == 1
+    finally:
+        merger.close()
+        editor.close()

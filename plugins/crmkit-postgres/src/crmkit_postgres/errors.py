@@ -18,6 +18,7 @@ def translate_error(exc: psycopg.Error, path: str) -> CrmkitError:
     * a lost connection (server restart, ``pg_terminate_backend``, network)
       → ``store.connection_lost``; no free pooled connection in time or a lock
       wait that timed out → ``store.busy``;
+    * a write on a read-only connection or a hot standby → ``store.read_only``;
     * cannot connect, permission denied → ``store.io``;
     * anything else → :class:`crmkit.StoreError` (code ``store``) with the
       server's message.
@@ -33,6 +34,8 @@ def translate_error(exc: psycopg.Error, path: str) -> CrmkitError:
         return StoreError(code="store.busy", path=path)
     if isinstance(exc, pg.IntegrityError):
         return StoreError(code="store", detail=f"the database refused the change: {text}")
+    if isinstance(exc, pg.ReadOnlySqlTransaction):
+        return StoreError(code="store.read_only", path=path)
     if isinstance(exc, pg.InsufficientPrivilege):
         return StoreError(code="store.io", path=path, detail=text)
     if isinstance(

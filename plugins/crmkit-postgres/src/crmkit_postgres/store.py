@@ -221,13 +221,15 @@ def parse_url(url: str, options: Mapping[str, Any] | None = None) -> Target:
             value=values["pool_min_size"],
             reason="larger than pool_max_size",
         )
-    conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(rest), ""))
+    conninfo = urlunsplit(
+        ("postgresql", parts.netloc, parts.path, urlencode(rest, quote_via=quote), "")
+    )
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
     user = quote(unquote(parts.username), safe="") + "@" if parts.username else ""
     port = f":{parts.port}" if parts.port else ""
-    shown = urlencode([*rest, *((k, str(v)) for k, v in sorted(values.items()))])
+    shown = urlencode([*rest, *((k, str(v)) for k, v in sorted(values.items()))], quote_via=quote)
     safe = urlunsplit((parts.scheme, user + host + port, parts.path, shown, ""))
     return Target(conninfo=conninfo, safe_url=safe, **values)
 
