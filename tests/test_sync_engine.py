@@ -292,3 +292,39 @@ def test_stray_copies_carrying_our_number_are_deleted_never_imported(crm: crmkit
     assert set(book.items) == {rid}
     assert report.deleted_remote == 2 and report.created_crm == 0
     assert crm.contacts.count() == 1
+
+
+def test_a_merged_contacts_copy_moves_to_a_survivor_without_one(crm: crmkit.CRM) -> None:
+    alt = _person(crm, "Alt")
+    book = MemoryBook()
+    crm.sync.round(book)
+    rid = _remote_of(book, crm, alt)
+    neu = _person(crm, "Neu")  # not synced yet
+    crm.merge(neu, alt)
+    report = crm.sync.round(book)
+    assert set(book.items) == {rid} and report.created_remote == 0
+    assert book.values(rid)["surname"] == "Neu"
+    assert _remote_of(book, crm, neu) == rid
+    actions = [r.action for r in crm.audit.history(neu.id)]
+    assert "sync_relink" in actions
+
+
+def test_an_objection_deletes_the_remote_copy(crm: crmkit.CRM) -> None:
+    person = _person(crm, "Weiß")
+    book = MemoryBook()
+    crm.sync.round(book)
+    crm.consents.object(person)
+    report = crm.sync.round(book)
+    assert book.items == {} and report.deleted_remote == 1
+    assert any("objection" in r.reason for r in crm.audit.history(person.id)
+               if r.action == "sync_delete_remote")  # fmt: skip
+
+
+def test_the_access_report_names_the_sync_copies_as_recipients(crm: crmkit.CRM) -> None:
+    person = _person(crm, "Weiß")
+    book = MemoryBook()
+    crm.sync.round(book)
+    report = crm.privacy.access_report(person)
+    (recipient,) = report.data["recipients"]
+    assert recipient["provider"] == "memory" and recipient["mailbox"] == book.mailbox
+    assert recipient["remote_id"] == _remote_of(book, crm, person)

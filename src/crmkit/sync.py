@@ -515,6 +515,8 @@ class SyncFilter:
         factory=lambda: frozenset({"person", "company"}), converter=_str_set
     )
     include_archived: bool = False
+    #: Leave out contacts who objected (Art. 21): their remote copy is deleted.
+    exclude_objected: bool = True
 
     def accepts(self, contact: Contact) -> bool:
         """Whether *contact* is in the sync scope (with or without an e-mail address)."""

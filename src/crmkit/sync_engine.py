@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, runtime_checkab
 import attrs
 
 from crmkit._reports import LinesReport, html_table
+from crmkit.consent import objected
 from crmkit.errors import CrmkitError, NotFoundError, ValidationError
 from crmkit.messages import Lang
 from crmkit.model import Contact, Person
@@ -286,6 +287,15 @@ class _Round:
     report: SyncReport
     now: dt.datetime
     progress: Callable[[str, int, int], None] | None = None
+    objected: frozenset[str] = frozenset()
+
+    def in_scope(self, contact: Contact) -> bool:
+        """The filter holds, the contact is not restricted and did not object."""
+        return (
+            self.where.accepts(contact)
+            and contact.restricted_at is None
+            and contact.id not in self.objected
+        )
 
     @property
     def provider(self) -> str:
@@ -487,6 +497,10 @@ def run_round(
         crm=crm, book=book, store=store, table=table, where=where or SyncFilter(),
         dry_run=dry_run, report=report, now=crm.now(), progress=progress,
     )  # fmt: skip
+    if r.where.exclude_objected:
+        r.objected = frozenset(
+            cid for cid in crm.store.consent_contacts() if objected(crm.store.consent_events(cid))
+        )
     token = store.get_sync_state(book.provider, book.mailbox, token_key(book.folder))
     changes = book.changes(token)
     report.full_resync = changes.full
@@ -580,7 +594,7 @@ def _pull(
             if item.change_key is not None and item.change_key == link.change_key:
                 continue  # our own echo
             base = link.snapshot
-        if not r.where.accepts(contact):
+        if not r.in_scope(contact):
             continue  # out of scope: handled by the CRM scan
         remote = dict(base or {}) if item.partial else {}
         remote.update(item.values)
@@ -700,6 +714,14 @@ def _scan_crm(r: _Round, handled: set[str], ops: list[RemoteOp]) -> None:
             ops.append(RemoteOp(kind="delete", key=erased.contact_id, remote_id=erased.remote_id,
                                 change_key=erased.change_key, reason="erased"))  # fmt: skip
     contacts = list(crm.store.iter_contacts())
+    # Merged contacts first: a copy may move to its survivor before the
+    # survivor is looked at (it must not get a second copy).
+    for contact in contacts:
+        link = links.get(contact.id)
+        if contact.merged_into is not None and link is not None and link.remote_id is not None:
+            if contact.id not in handled:
+                _leave_scope(r, contact, link, links, ops)
+            handled.add(contact.id)
     total = len(contacts)
     for done, contact in enumerate(contacts, start=1):
         if r.progress is not None:
@@ -708,7 +730,7 @@ def _scan_crm(r: _Round, handled: set[str], ops: list[RemoteOp]) -> None:
             continue
         link = links.get(contact.id)
         active = link is not None and link.remote_id is not None
-        in_scope = r.where.accepts(contact) and contact.restricted_at is None
+        in_scope = r.in_scope(contact)
         if not in_scope:
             if active:
                 assert link is not None
@@ -749,18 +771,20 @@ def _leave_scope(
     r: _Round,
     contact: Contact,
     link: SyncLink,
-    links: Mapping[str, SyncLink],
+    links: dict[str, SyncLink],
     ops: list[RemoteOp],
 ) -> None:
     """A linked contact left the scope: merged (relink or delete), or gone otherwise."""
     survivor_id = contact.merged_into
-    if survivor_id is not None and survivor_id not in links:
+    held = links.get(survivor_id) if survivor_id is not None else None
+    if survivor_id is not None and (held is None or held.remote_id is None):
         try:
             survivor = r.crm.store.get_contact(survivor_id)
         except NotFoundError:
             survivor = None
-        if survivor is not None and r.where.accepts(survivor):
+        if survivor is not None and r.in_scope(survivor):
             moved = attrs.evolve(link, contact_id=survivor.id, crm_version=0)
+            links[survivor.id] = moved
             if not r.dry_run:
                 r.store.delete_sync_link(contact.id, r.provider, r.mailbox)
                 r.store.put_sync_link(moved)
@@ -775,6 +799,8 @@ def _leave_scope(
         if survivor_id is not None
         else "restricted"
         if contact.restricted_at is not None
+        else "objection"
+        if contact.id in r.objected
         else "archived"
         if contact.archived_at is not None
         else "out of scope"

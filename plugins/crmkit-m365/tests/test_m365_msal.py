@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from pathlib import Path
 
@@ -25,7 +26,10 @@ def _session(ca_path: Path) -> requests.Session:
     return session
 
 
-def test_msal_gets_refreshes_and_refuses_tokens_from_the_fake_authority(tmp_path: Path) -> None:
+def test_msal_gets_refreshes_and_refuses_tokens_from_the_fake_authority(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     ca = trustme.CA()
     ca_path = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_path))
@@ -61,3 +65,6 @@ def test_msal_gets_refreshes_and_refuses_tokens_from_the_fake_authority(tmp_path
             wrong()
         assert "invalid_client" in str(err.value) and "falsch-geheim" not in str(err.value)
         assert "invalid_client" in err.value.message("de")
+    logged = caplog.text
+    assert "richtig-geheim" not in logged and "falsch-geheim" not in logged
+    assert first not in logged  # no bearer token in any log line (httpx, msal, ours)

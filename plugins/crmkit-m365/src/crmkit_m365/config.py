@@ -120,7 +120,8 @@ class M365Config:
             raise ValidationError.single(
                 "filter", "value.type", expected="table", actual=type(flt).__name__
             )
-        unknown = set(flt) - {"tags", "relationships", "owners", "kinds", "include_archived"}
+        known = {"tags", "relationships", "owners", "kinds", "include_archived", "exclude_objected"}
+        unknown = set(flt) - known
         if unknown:
             raise ValidationError.single(
                 "filter",
