@@ -378,3 +378,30 @@ def test_replayed_and_partial_delta_items_are_applied_idempotently(
     assert not any(r.batch for r in fake.requests[seen:])  # nothing to push back
     again = provider.sync(crm)
     assert again.total("updated_crm") == 0
+
+
+def test_a_contact_moved_out_of_the_folder_is_only_unlinked(
+    fake: FakeGraph, crm: crmkit.CRM, provider: M365Provider
+) -> None:
+    (a,) = _people(crm, 1)
+    provider.sync(crm)
+    rid = _remote(fake, crm, a)
+    other = fake.create_folder(MAILBOX, "Privat")
+    fake.move(rid, other)
+    report = provider.sync(crm)
+    assert report.total("unlinked") == 1 and crm.sync.status(a).state == "unlinked"
+    assert crm.contacts.get(a.id).display_name == "Jürgen Kunde000"
+    assert fake.contact(rid)["parentFolderId"] == other  # same id: immutable ids
+    kinds = [i.kind for i in crm.worklist(today=NOW.date()) if i.source == "sync"]
+    assert kinds == ["sync.unlinked"]
+
+
+def test_a_token_still_refused_after_one_refresh_is_an_error(
+    fake: FakeGraph, sleeps: Sleeps
+) -> None:
+    client = GraphClient(StaticToken("abgelaufen"), base_url=fake.base_url, sleep=sleeps)
+    with pytest.raises(GraphError) as err:
+        client.get_json(f"users/{MAILBOX}/contactFolders")
+    assert err.value.status == 401 and err.value.graph_code == "InvalidAuthenticationToken"
+    assert client.stats["requests"] == 2 and client.stats["refreshes"] == 1
+    assert "abgelaufen" not in str(err.value)

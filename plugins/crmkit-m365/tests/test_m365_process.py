@@ -127,3 +127,11 @@ def test_a_sync_killed_in_the_middle_converges_without_duplicates(
             changes = ("created_remote", "updated_remote", "deleted_remote", "created_crm",
                        "updated_crm", "errors")  # fmt: skip
             assert all(last.total(name) == 0 for name in changes)
+
+
+def test_an_unknown_provider_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--db", str(tmp_path / "crm.db"), "--lang", "de", "sync", "gibtsnicht"]
+    )
+    assert result.exit_code != 0
+    assert "gibtsnicht" in result.output and "m365" in result.output
