@@ -587,12 +587,12 @@ def _pull(
             report._event("relinked", contact)
             link = None
         else:
+            if item.change_key is not None and item.change_key == link.change_key:
+                continue  # our own echo
             try:
                 contact = crm.store.get_contact(link.contact_id)
             except NotFoundError:
                 continue
-            if item.change_key is not None and item.change_key == link.change_key:
-                continue  # our own echo
             base = link.snapshot
         if not r.in_scope(contact):
             continue  # out of scope: handled by the CRM scan
