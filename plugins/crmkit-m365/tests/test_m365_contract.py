@@ -13,6 +13,7 @@ import pytest
 import crmkit
 from crmkit.sync import DEFAULT_FIELD_TABLE
 from crmkit_m365 import (
+    GraphBook,
     GraphClient,
     GraphError,
     M365Config,
@@ -405,3 +406,22 @@ def test_a_token_still_refused_after_one_refresh_is_an_error(
     assert err.value.status == 401 and err.value.graph_code == "InvalidAuthenticationToken"
     assert client.stats["requests"] == 2 and client.stats["refreshes"] == 1
     assert "abgelaufen" not in str(err.value)
+
+
+def test_the_fake_filters_by_extended_property_and_e_mail(
+    fake: FakeGraph, crm: crmkit.CRM, provider: M365Provider, sleeps: Sleeps
+) -> None:
+    a, _ = _people(crm, 2)
+    provider.sync(crm)
+    client = GraphClient(StaticToken(fake.issue_token), base_url=fake.base_url, sleep=sleeps)
+    book = GraphBook(client, MAILBOX)
+    assert book.find_by_number(a.number or "") == [_remote(fake, crm, a)]
+    assert book.find_by_number("C99999") == []
+    found = client.pages(
+        f"users/{MAILBOX}/contacts",
+        params={"$filter": "emailAddresses/any(a:a/address eq 'KUNDE0@beispiel.de')"},
+    )
+    assert [c["id"] for c in found] == [_remote(fake, crm, a)]
+    with pytest.raises(GraphError) as err:
+        client.pages(f"users/{MAILBOX}/contacts", params={"$filter": "surname eq 'x'"})
+    assert err.value.status == 400
