@@ -328,3 +328,15 @@ def test_the_access_report_names_the_sync_copies_as_recipients(crm: crmkit.CRM) 
     (recipient,) = report.data["recipients"]
     assert recipient["provider"] == "memory" and recipient["mailbox"] == book.mailbox
     assert recipient["remote_id"] == _remote_of(book, crm, person)
+
+
+def test_a_remote_create_joins_the_filter_and_keeps_its_copy(crm: crmkit.CRM) -> None:
+    where = SyncFilter(tags={"kunde"}, relationships={"customer"})
+    book = MemoryBook()
+    rid = book.external_create(given_name="Erika", surname="Neu", emails=("erika@neu.de",))
+    crm.sync.round(book, where=where)
+    (found,) = crm.search("Erika Neu")
+    assert found.tags == {"kunde"} and {str(r) for r in found.relationships} == {"customer"}
+    crm.sync.round(book, where=where)
+    assert rid in book.items and book.values(rid)["categories"] == ("kunde",)
+    assert crm.sync.status(found).state == "ok"

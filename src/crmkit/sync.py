@@ -518,6 +518,22 @@ class SyncFilter:
     #: Leave out contacts who objected (Art. 21): their remote copy is deleted.
     exclude_objected: bool = True
 
+    def stamp(self, contact: Contact) -> Contact:
+        """*contact* (new, from the remote side) with what puts it in this scope:
+        the first of the filter's tags, relationships and owners it lacks.
+
+        Without it, a contact created in the remote folder would be imported
+        and then, being out of scope, have its remote copy deleted.
+        """
+        changes: dict[str, Any] = {}
+        if self.tags and not contact.tags & self.tags:
+            changes["tags"] = contact.tags | {min(self.tags)}
+        if self.relationships and not {str(r) for r in contact.relationships} & self.relationships:
+            changes["relationships"] = {*contact.relationships, min(self.relationships)}
+        if self.owners and contact.owner not in self.owners:
+            changes["owner"] = min(self.owners)
+        return attrs.evolve(contact, **changes) if changes else contact
+
     def accepts(self, contact: Contact) -> bool:
         """Whether *contact* is in the sync scope (with or without an e-mail address)."""
         if contact.merged_into is not None:

@@ -412,7 +412,9 @@ class _Round:
         level = {k: v for k, v in values.items() if k in CONTACT_LEVEL_FIELDS}
         if "surname" not in level or not level.get("surname"):
             level.pop("surname", None)
-        contact = apply_values(blank, level)
+        contact = self.where.stamp(apply_values(blank, level))
+        if not self.where.accepts(contact):
+            return None  # e.g. the filter syncs companies only
         if self.dry_run:
             return contact
         return self.crm.contacts.add(contact)
