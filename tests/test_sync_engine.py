@@ -340,3 +340,23 @@ def test_a_remote_create_joins_the_filter_and_keeps_its_copy(crm: crmkit.CRM) ->
     crm.sync.round(book, where=where)
     assert rid in book.items and book.values(rid)["categories"] == ("kunde",)
     assert crm.sync.status(found).state == "ok"
+
+
+def test_an_invalid_remote_value_is_an_error_on_the_worklist_not_a_crash(
+    crm: crmkit.CRM,
+) -> None:
+    person = _person(crm, "Weiß")
+    book = MemoryBook()
+    crm.sync.round(book)
+    rid = _remote_of(book, crm, person)
+    book.external_edit(rid, mobile_phone="kaputt")
+    report = crm.sync.round(book)
+    assert report.errors == 1 and crm.sync.status(person).state == "error"
+    assert crm.contacts.get(person.id).phones == ()
+    (item,) = [i for i in crm.worklist(today=NOW.date()) if i.kind == "sync.error"]
+    assert "mobile" in item.reason("en") or "phone" in item.reason("en")
+    assert crm.sync.round(book).errors == 1  # read again, still refused, no crash
+    book.external_edit(rid, mobile_phone="+49 170 1234567")
+    crm.sync.round(book)
+    assert crm.sync.status(person).state == "ok"
+    assert [p.e164 for p in crm.contacts.get(person.id).phones] == ["+491701234567"]

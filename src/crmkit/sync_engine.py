@@ -922,16 +922,20 @@ def _remerge(r: _Round, op: RemoteOp) -> RemoteOp | None:
         r.report.unlinked += 1
         r.report._event("unlinked", contact, "deleted remotely")
         return None
+    ops: list[RemoteOp] = []
     with crm.transaction(), crm.sync.applying(r.provider):
-        result = r.merge_item(contact, link.snapshot, item.values, item.modified)
-        stored, result = r.apply_to_crm(contact, result)
+        try:
+            result = r.merge_item(contact, link.snapshot, item.values, item.modified)
+            stored, result = r.apply_to_crm(contact, result)
+        except ValidationError as exc:
+            _failed_in_tx(r, contact, item.remote_id, exc.message("en"))
+            return None
         if result.to_crm:
             r.report.updated_crm += 1
             r.report._event("updated in CRM", stored, ", ".join(sorted(result.to_crm)))
         _note_conflicts(r, stored, result)
         if store.get_sync_state(r.provider, r.mailbox, f"decisions/{contact.id}"):
             crm.sync.clear_decisions(contact, r.provider, r.mailbox)
-        ops: list[RemoteOp] = []
         _link_and_queue(r, stored, item, item.values, result, ops)
     if ops and ops[0].values:
         return ops[0]
