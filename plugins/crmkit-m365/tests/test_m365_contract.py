@@ -425,3 +425,15 @@ def test_the_fake_filters_by_extended_property_and_e_mail(
     with pytest.raises(GraphError) as err:
         client.pages(f"users/{MAILBOX}/contacts", params={"$filter": "surname eq 'x'"})
     assert err.value.status == 400
+
+
+def test_a_failing_mailbox_does_not_stop_the_others(
+    fake: FakeGraph, crm: crmkit.CRM, provider: M365Provider
+) -> None:
+    configure(crm, make_config(fake, mailboxes=["niemand@firma.de", MAILBOX]))
+    _people(crm, 2)
+    report = provider.sync(crm)
+    broken, fine = report.reports
+    assert broken.errors == 1 and "ErrorInvalidUser" in broken.events[0].detail
+    assert fine.created_remote == 2 and len(fake.contacts(MAILBOX)) == 2
+    assert "niemand@firma.de" in str(report)

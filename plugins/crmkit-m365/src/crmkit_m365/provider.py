@@ -19,11 +19,11 @@ from typing import Any
 import attrs
 
 from crmkit.errors import CrmkitError
-from crmkit.sync_engine import SyncReport
+from crmkit.sync_engine import SyncEvent, SyncReport
 from crmkit_m365.auth import MsalTokenProvider
 from crmkit_m365.book import PROVIDER, GraphBook
 from crmkit_m365.config import CONFIG_VARIABLE, M365Config
-from crmkit_m365.graph import GraphClient, TokenProvider
+from crmkit_m365.graph import GraphClient, GraphError, TokenProvider
 
 _CONFIGS: weakref.WeakKeyDictionary[Any, M365Config] = weakref.WeakKeyDictionary()
 
@@ -118,18 +118,17 @@ class M365Provider:
         out = M365Report()
         try:
             for mailbox in config.mailboxes:
-                book = GraphBook(
-                    client, mailbox, config.folder, page_size=self.page_size, create=not dry_run
-                )
-                out.reports.append(
-                    crm.sync.round(
-                        book,
-                        table=config.table,
-                        where=config.where,
-                        dry_run=dry_run,
-                        progress=progress,
-                    )
-                )
+                try:
+                    book = GraphBook(client, mailbox, config.folder, page_size=self.page_size,
+                                     create=not dry_run)  # fmt: skip
+                    report = crm.sync.round(book, table=config.table, where=config.where,
+                                            dry_run=dry_run, progress=progress)  # fmt: skip
+                except GraphError as exc:
+                    # One mailbox failing (no permission, gone) does not stop the others.
+                    report = SyncReport(provider=PROVIDER, mailbox=mailbox, dry_run=dry_run,
+                                        errors=1)  # fmt: skip
+                    report.events.append(SyncEvent(what="error", detail=exc.message()))
+                out.reports.append(report)
         finally:
             out.stats = dict(client.stats)
             client.close()
