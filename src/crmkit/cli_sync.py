@@ -2,8 +2,9 @@
 
 Shows a progress bar per phase (pull, scan, push) on a terminal and prints
 the provider's report: created, updated, unchanged, skipped without e-mail,
-conflicts and errors per mailbox.  The provider reads its own configuration
-(``crmkit-m365``: ``CRMKIT_M365_CONFIG``).
+conflicts and errors per mailbox; the exit status is 1 when any contact or
+mailbox failed.  The provider reads its own configuration (``crmkit-m365``:
+``CRMKIT_M365_CONFIG``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def sync_command(obj: Context, provider: str, dry_run: bool) -> None:
             report = crm.sync.run(provider, dry_run=dry_run, progress=progress if accepts else None)
         lines = report.lines(obj.lang) if hasattr(report, "lines") else [str(report)]
         for line in lines:
-            obj.console.print(line, markup=False)
+            obj.console.print(line, markup=False, soft_wrap=True)
+        errors = report.total("errors") if hasattr(report, "total") else 0
+    if errors:
+        raise SystemExit(1)  # for cron and timers: something needs a look
 
 
 __all__ = ["sync_command"]

@@ -135,3 +135,21 @@ def test_an_unknown_provider_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "gibtsnicht" in result.output and "m365" in result.output
+
+
+def test_the_exit_status_is_1_when_a_mailbox_failed(
+    env: FakeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "two.toml"
+    config.write_text(
+        'tenant_id = "t"\nclient_id = "c"\nmailboxes = ["niemand@firma.de", "' + MAILBOX + '"]\n'
+        f'base_url = "{env.base_url}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CRMKIT_M365_CONFIG", str(config))
+    monkeypatch.setattr(crmkit_m365.hooks.provider, "token_provider", StaticToken(env.issue_token))
+    db = tmp_path / "crm.db"
+    _seed(db, 3)
+    result = CliRunner().invoke(main, ["--db", str(db), "--lang", "en", "sync", "m365"])
+    assert result.exit_code == 1
+    assert "errors 1" in result.output and "created remotely 2" in result.output
