@@ -52,6 +52,7 @@ from crmkit.store import SyncLinkStore, sync_link_store
 from crmkit.sync import (
     CONTACT_LEVEL_FIELDS,
     DEFAULT_FIELD_TABLE,
+    FieldConflict,
     FieldTable,
     MergeResult,
     Side,
@@ -452,9 +453,8 @@ class _Round:
             self.crm._record(action, "contact", contact_id, reason=reason)
 
 
-def _unapplied(field: str, result: MergeResult) -> Any:
-    from crmkit.sync import FieldConflict
-
+def _unapplied(field: str, result: MergeResult) -> FieldConflict:
+    """A remote change the CRM cannot take (a person's company): left to the user."""
     remote = result.to_crm.get(field)
     return FieldConflict(field=field, base=None, crm=None, remote=remote, policy="ask")
 
@@ -638,8 +638,6 @@ def _note_conflicts(r: _Round, contact: Contact, result: MergeResult) -> None:
         for c in result.conflicts:
             how = c.resolved or "ask"
             r.report._event("conflict", contact, f"{c.field} ({c.policy}: {how})")
-        if result.pending:
-            pass
 
 
 def _link_and_queue(
