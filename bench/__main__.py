@@ -40,6 +40,7 @@ COLUMNS = [
     ("worklist_s", "worklist s", "{:.1f}"),
     ("worklist_items", "worklist items", "{:,}"),
     ("file_mb", "file MB", "{:.0f}"),
+    ("import_peak_mb", "import peak MB", "{:.0f}"),
     ("peak_mb", "peak MB", "{:.0f}"),
     ("worker_peak_mb", "worker peak MB", "{:.0f}"),
 ]

@@ -120,6 +120,9 @@ def run(size: int, url: str, workers: int) -> dict[str, Any]:
                 sample.extend(rng.sample(stored, min(5, len(stored))))
             result["import_s"] = time.perf_counter() - t0
             result["import_cpu_s"] = _cpu_seconds(pool) - cpu0
+    # Peak resident memory of this process up to the end of the import (the
+    # look-ups and the worklist below hold their own results).
+    result["import_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["import_per_s"] = size / result["import_s"]
     result["ratio"] = result["import_s"] / result["floor_s"]
     result["cpu_ratio"] = result["import_cpu_s"] / result["floor_cpu_s"]

@@ -97,6 +97,11 @@ DEFAULT_POOL_TIMEOUT: Final = 30.0
 DEFAULT_CONNECT_TIMEOUT: Final = 10
 #: Rows fetched per round trip by the streaming reads.
 READ_CHUNK: Final = 1000
+#: A search key shared by fewer contacts than this drives the query: its rows are read
+#: first and only they are checked and sorted.  Keys shared by more (``gmbh``, a
+#: free-mail domain) are dense enough that reading contacts in number order finds
+#: the first results soon.
+DRIVE_BELOW: Final = 20_000
 #: The options a ``postgresql://`` URL query (or ``crmkit.open`` keyword) may carry for
 #: crmkit; every other query parameter goes to libpq unchanged (``sslmode`` …).
 OPTIONS: Final = ("schema", "pool_min_size", "pool_max_size", "pool_timeout")
@@ -131,6 +136,15 @@ def _affiliation_scope_sql(scope: RowScope | None) -> tuple[str, tuple[str, ...]
     if scope is None:
         return "", ()
     return f" AND {_AFFILIATION_VISIBLE}", (scope.owner,) * 4
+
+
+def walk_is_cheaper(n: int, want: int, contacts: float) -> bool:
+    """Whether walking the number order beats reading a key's *n* rows for *want* results.
+
+    The walk reads about *want* × *contacts* / *n* rows; the driver *n*.
+    *contacts* is the planner's estimate (not positive: unknown, so drive).
+    """
+    return contacts > 0 and n * n > want * contacts
 
 
 def like_prefix(word: str) -> str:
@@ -352,6 +366,9 @@ class PostgresStore:
         """Each new pooled connection: crmkit's schema first on the path, UTC."""
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
         conn.execute("SET TIME ZONE 'UTC'")
+        # Search keys are skewed (a shared domain, "gmbh" and a rare name use the same
+        # statement): plan with the actual values, never a generic plan.
+        conn.execute("SET plan_cache_mode = force_custom_plan")
 
     def _setup(self, conninfo: str) -> None:
         try:
@@ -708,16 +725,27 @@ class PostgresStore:
         params: tuple[Any, ...],
         *,
         first: int = READ_CHUNK,
+        driver: tuple[str, str] | None = None,
     ) -> Iterator[Contact]:
         """Contacts passing *condition* and *filters*, in number order, read in chunks.
 
         The first chunk has *first* rows (a search that wants few asks for few);
-        each next one is four times larger, up to :data:`READ_CHUNK`.
+        each next one is four times larger, up to :data:`READ_CHUNK`.  With a
+        *driver* (a query selecting ``contact_id`` and its one parameter) the
+        candidates are those ids, read first, instead of a walk along the
+        number order (see :meth:`_driver`).
         """
         query = (
             f"SELECT id, data, number FROM contacts WHERE {condition}{filters}"
             f" AND (length(number), number) > (%s, %s) {_ORDER} LIMIT %s"
         )
+        if driver is not None:
+            query = (
+                f"WITH ids AS MATERIALIZED ({driver[0]}) SELECT id, data, number"
+                f" FROM ids JOIN contacts ON id = ids.contact_id WHERE {condition}{filters}"
+                f" AND (length(number), number) > (%s, %s) {_ORDER} LIMIT %s"
+            )
+            cond_params = (driver[1], *cond_params)
         after: tuple[int, str] = (0, "")
         chunk = max(1, min(first, READ_CHUNK))
         while True:
@@ -923,7 +951,14 @@ class PostgresStore:
             }[query.mode]  # fmt: skip
             if not is_key(value):
                 return []
-            found = self._iter_where(condition, (value,), filters, params, first=query.limit + 8)
+            driver = (
+                self._driver("contact_emails", "domain", "=", (value,), query.limit)
+                if query.mode == "domain"
+                else None
+            )
+            found = self._iter_where(
+                condition, (value,), filters, params, first=query.limit + 8, driver=driver
+            )
             return self._take(found, query, 0, query.limit)
         if not all(is_key(w) for w in query.words):
             return []
@@ -939,9 +974,45 @@ class PostgresStore:
             condition = " AND ".join(
                 f"id IN (SELECT contact_id FROM contact_words WHERE word {op} %s)" for _ in values
             )
-            found = self._iter_where(condition, values, filters, params, first=want + 8)
+            driver = self._driver("contact_words", "word", op, values, want)
+            # Whole-word matches are prefix matches too: the prefix pass reads past them.
+            found = self._iter_where(
+                condition, values, filters, params, first=len(out) + want + 8, driver=driver
+            )
             out += self._take(found, query, tier, want)
         return out
+
+    def _driver(
+        self, table: str, column: str, op: str, values: tuple[str, ...], want: int
+    ) -> tuple[str, str] | None:
+        """The rarest of *values* as a driver for :meth:`_iter_where`, or ``None`` for the walk.
+
+        Counts (up to :data:`DRIVE_BELOW`) the rows of *table* whose *column*
+        matches each value with *op*, through the key's index.  Reading the
+        rarest key's *n* contacts costs about *n*; walking the number order
+        until *want* results turn up costs about *want* / density.  With one
+        value the density is *n* / contacts, so the walk wins when
+        *n*² > *want* × contacts (a common word or domain); with several the
+        matches are the intersection, rarer still, and the driver wins.
+        """
+        counted = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} {op} %s LIMIT %s) s"
+        best: tuple[int, str] | None = None
+        with self._translated(), self._connection() as conn:
+            for value in values:
+                row = conn.execute(counted, (value, DRIVE_BELOW)).fetchone()
+                n = int(row[0]) if row else 0
+                if n < DRIVE_BELOW and (best is None or n < best[0]):
+                    best = (n, value)
+            if best is not None and len(values) == 1:
+                row = conn.execute(
+                    "SELECT reltuples FROM pg_class WHERE oid = 'contacts'::regclass"
+                ).fetchone()
+                contacts = float(row[0]) if row else -1.0  # -1: never analysed
+                if walk_is_cheaper(best[0], want, contacts):
+                    best = None
+        if best is None:
+            return None
+        return f"SELECT DISTINCT contact_id FROM {table} WHERE {column} {op} %s", best[1]
 
     @staticmethod
     def _take(
