@@ -17,12 +17,14 @@ from crmkit_postgres.synclinks import DDL
 def test_a_schema_of_the_previous_version_gets_the_sync_tables(
     postgres_url: str, new_schema: Callable[[], str]
 ) -> None:
-    assert MIGRATIONS[-1] is DDL
+    # The step may move when branches are merged: migrate to just before it.
+    step = MIGRATIONS.index(DDL)
+    assert step < SCHEMA_VERSION
     schema = new_schema()
     with psycopg.connect(postgres_url) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
-        migrate(conn, 0, SCHEMA_VERSION - 1)
+        migrate(conn, 0, step)
     store = PostgresStore(postgres_url, schema=schema)
     try:
         person = store.add_contact(Person(last_name="Weiß", emails=["weiss@example.de"]))

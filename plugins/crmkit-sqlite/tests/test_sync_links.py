@@ -13,14 +13,15 @@ from crmkit_sqlite.schema import MIGRATIONS, migrate
 
 def test_a_database_of_the_previous_version_gets_the_sync_tables(tmp_path: Path) -> None:
     path = tmp_path / "crm.db"
+    # The step may move when branches are merged: migrate to just before it.
+    step = [m.__name__ for m in MIGRATIONS].index("_sync_links")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN")
-    migrate(conn, 0, target=SCHEMA_VERSION - 1)
+    migrate(conn, 0, target=step)
     conn.execute("COMMIT")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
-    assert "sync_links" not in tables
-    assert MIGRATIONS[-1].__name__ == "_sync_links"
+    assert "sync_links" not in tables and step < SCHEMA_VERSION
     store = SQLiteStore(path)
     try:
         person = store.add_contact(Person(last_name="Weiß", emails=["weiss@example.de"]))
