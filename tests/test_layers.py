@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "crmkit"
 DOMAIN = [
     "model/__init__.py", "model/_convert.py", "model/values.py", "model/contact.py",
     "model/affiliation.py", "normalize.py", "validation.py", "errors.py", "messages.py",
-    "ids.py", "sample.py", "auth.py", "audit.py", "search.py", "greeting.py",
+    "ids.py", "sample.py", "auth.py", "audit.py", "search.py", "greeting.py", "sync.py",
     "dedup/__init__.py", "dedup/_table.py", "dedup/_blocking.py", "dedup/_scoring.py",
     "dedup/_cluster.py", "dedup/_report.py", "dedup/_engine.py",
 ]  # fmt: skip

@@ -16,6 +16,7 @@ from crmkit.memory import open_memory_store
 from crmkit.model import Contact
 from crmkit.registry import PersonalField, builtin_fields
 from crmkit.store import StoreFactory
+from crmkit.sync_api import sync_items
 
 
 @hookimpl
@@ -41,6 +42,7 @@ def crmkit_register_worklist_sources(register: Callable[[str, WorklistSource], N
     """Leads, customers, roles, data gaps, bounces, follow-ups and the quality sample."""
     for name, source in BUILTIN_SOURCES.items():
         register(name, source)
+    register("sync", sync_items)
 
 
 @hookimpl

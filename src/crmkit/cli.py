@@ -1135,11 +1135,13 @@ from crmkit.cli_quality import (  # noqa: E402
     unmerge_command,
     worklist_command,
 )
+from crmkit.cli_sync import sync_command  # noqa: E402
 
 for _command in (
     report_command,
     snapshot_command,
     revenue_import_command,
+    sync_command,
     check_command,
     worklist_command,
     duplicates_command,

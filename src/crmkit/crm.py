@@ -65,6 +65,7 @@ from crmkit.search import PhoneMatch
 from crmkit.segments_api import Segments
 from crmkit.serialize import to_dict
 from crmkit.store import KNOWN_DISTRIBUTIONS, Store
+from crmkit.sync_api import Sync
 from crmkit.worklist import Worklist
 
 if TYPE_CHECKING:  # pragma: no cover - the importer is loaded when first used
@@ -191,6 +192,8 @@ class _Session:
         self.depth = 0
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.denials: list[AuditRecord] = []
+        #: Who the writes come from: ``"user"`` or ``"sync:<provider>"`` (see ``crm.sync``).
+        self.origin = "user"
 
 
 class CRM:
@@ -238,6 +241,7 @@ class CRM:
         self.campaigns = Campaigns(self)
         self.revenue = RevenueApi(self)
         self.kpis = Kpis(self)
+        self.sync = Sync(self)
 
     # -- identity and permissions ----------------------------------------------
     @property
@@ -303,6 +307,8 @@ class CRM:
             to_dict(before) if before is not None else None,
             to_dict(after) if after is not None else None,
         )
+        if not reason and self._session.origin != "user":
+            reason = self._session.origin
         self.store.append_audit(
             self._audit_record(action, resource, entity_id, reason=reason, changes=changes)
         )
@@ -377,6 +383,8 @@ class CRM:
                 self.hooks.notify(hook, crm=self, **kwargs)
 
     def _emit(self, hook: str, **kwargs: Any) -> None:
+        if hook == "crmkit_on_contact_saved":
+            kwargs.setdefault("origin", self._session.origin)
         self._session.events.append((hook, kwargs))
 
     def close(self) -> None:

@@ -91,12 +91,15 @@ def crmkit_validate_contact(contact: Contact) -> Iterable[Finding] | None:
 
 
 @hookspec
-def crmkit_on_contact_saved(crm: CRM, contact: Contact, created: bool) -> None:
+def crmkit_on_contact_saved(crm: CRM, contact: Contact, created: bool, origin: str) -> None:
     """Notify that a contact was added (*created* true) or changed.
 
     :param crm: the facade that made the change (same actor).
     :param contact: the contact as stored, with its new version.
     :param created: ``True`` for a new contact, ``False`` for an update.
+    :param origin: ``"user"`` for an ordinary write, ``"sync:<provider>"``
+        for a write a sync provider made inside ``crm.sync.applying`` — a
+        provider skips those, so its own writes are not pushed back.
 
     Runs after the transaction committed.
     """
@@ -209,6 +212,23 @@ def crmkit_register_segment_predicates(
     Predicates run in Python over the candidates the store found for the
     rest of the segment, when ``crm.segments`` evaluates a segment that
     names them.  A name registered twice is a :class:`crmkit.PluginError`.
+    """
+
+
+@hookspec
+def crmkit_register_sync_providers(register: Callable[[str, Any], None]) -> None:
+    """Contribute contact-sync providers (Microsoft 365, CardDAV …).
+
+    :param register: call ``register(name, provider)`` for each provider;
+        *provider* satisfies :class:`crmkit.sync.SyncProvider` (a ``name``
+        and ``sync(crm, dry_run=False)`` returning a report).  The core owns
+        the field-ownership table, the three-way merge, the links and the
+        sync status (:mod:`crmkit.sync`); a provider only talks to its
+        service and translates to and from the neutral values.
+    :returns: ``None``.
+
+    Runs when ``crm.sync.providers()`` is asked.  A name registered twice is
+    a :class:`crmkit.PluginError`.
     """
 
 

@@ -45,11 +45,13 @@ from crmkit.store import (
     check_contact_update,
     check_entry_revision,
     check_version,
+    erased_link,
     format_number,
     scan_segment,
     sort_affiliations,
 )
 from crmkit.summary import ContactSummary, SummaryFilter, matches, sample_key, summarize
+from crmkit.sync import SyncLink
 
 
 class _Index:
@@ -96,7 +98,7 @@ class _Index:
 class MemoryStore:
     """A :class:`crmkit.store.Store` that keeps everything in dicts."""
 
-    capabilities: frozenset[str] = frozenset({"concurrent", "segments", "records"})
+    capabilities: frozenset[str] = frozenset({"concurrent", "segments", "records", "sync_links"})
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
@@ -128,6 +130,9 @@ class MemoryStore:
         self._holds: dict[str, LegalHold] = {}
         self._tombstones: list[Tombstone] = []
         self._records: dict[tuple[str, str], str] = {}
+        self._links: dict[tuple[str, str, str], SyncLink] = {}
+        self._link_remote: dict[tuple[str, str, str], str] = {}
+        self._sync_state: dict[tuple[str, str, str], str] = {}
         self._next_number = 1
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
@@ -313,6 +318,8 @@ class MemoryStore:
                 raise ConflictError(code="store.contact_has_consents", key=contact_id)
             for aff_id in list(self._aff_by_contact.get(contact_id, ())):
                 self._delete_affiliation(aff_id)
+            for link in [k for k in self._links.values() if k.contact_id == contact_id]:
+                self._set_link(erased_link(link))
             self._remove_contact(current)
             self._record(lambda: self._put_contact(current))
 
@@ -1048,6 +1055,94 @@ class MemoryStore:
             if before is None:
                 raise NotFoundError(kind=kind, key=key)
             self._record(lambda: self._records.__setitem__((kind, key), before))
+
+    # -- sync links (capability "sync_links") ---------------------------------------
+    def put_sync_link(self, link: SyncLink) -> None:
+        """See :meth:`crmkit.store.SyncLinkStore.put_sync_link`."""
+        with self.transaction():
+            if link.status != "erased":
+                self.get_contact(link.contact_id)
+            if link.remote_id is not None:
+                holder = self._link_remote.get((link.provider, link.mailbox, link.remote_id))
+                if holder is not None and holder != link.contact_id:
+                    raise ConflictError(code="exists", kind="sync link", key=link.remote_id)
+            self._set_link(link)
+
+    def _set_link(self, link: SyncLink) -> None:
+        old = self._links.get(link.key)
+        self._put_link(old, link)
+        self._record(lambda: self._put_link(link, old))
+
+    def _put_link(self, old: SyncLink | None, new: SyncLink | None) -> None:
+        if old is not None:
+            self._links.pop(old.key, None)
+            if old.remote_id is not None:
+                self._link_remote.pop((old.provider, old.mailbox, old.remote_id), None)
+        if new is not None:
+            self._links[new.key] = new
+            if new.remote_id is not None:
+                self._link_remote[(new.provider, new.mailbox, new.remote_id)] = new.contact_id
+
+    def get_sync_link(self, contact_id: str, provider: str, mailbox: str) -> SyncLink | None:
+        """See :meth:`crmkit.store.SyncLinkStore.get_sync_link`."""
+        self._check_open()
+        with self._lock:
+            return self._links.get((contact_id, provider, mailbox))
+
+    def find_sync_link(self, provider: str, mailbox: str, remote_id: str) -> SyncLink | None:
+        """See :meth:`crmkit.store.SyncLinkStore.find_sync_link`."""
+        self._check_open()
+        with self._lock:
+            holder = self._link_remote.get((provider, mailbox, remote_id))
+            return None if holder is None else self._links.get((holder, provider, mailbox))
+
+    def sync_links(
+        self,
+        *,
+        provider: str | None = None,
+        mailbox: str | None = None,
+        contact_id: str | None = None,
+        status: str | None = None,
+    ) -> list[SyncLink]:
+        """See :meth:`crmkit.store.SyncLinkStore.sync_links`."""
+        self._check_open()
+        with self._lock:
+            return [
+                link
+                for key, link in sorted(self._links.items())
+                if (provider is None or link.provider == provider)
+                and (mailbox is None or link.mailbox == mailbox)
+                and (contact_id is None or link.contact_id == contact_id)
+                and (status is None or link.status == status)
+            ]
+
+    def delete_sync_link(self, contact_id: str, provider: str, mailbox: str) -> None:
+        """See :meth:`crmkit.store.SyncLinkStore.delete_sync_link`."""
+        with self.transaction():
+            old = self._links.get((contact_id, provider, mailbox))
+            if old is not None:
+                self._put_link(old, None)
+                self._record(lambda: self._put_link(None, old))
+
+    def put_sync_state(self, provider: str, mailbox: str, key: str, value: str | None) -> None:
+        """See :meth:`crmkit.store.SyncLinkStore.put_sync_state`."""
+        with self.transaction():
+            k = (provider, mailbox, key)
+            old = self._sync_state.get(k)
+            self._put_state(k, value)
+            self._record(lambda: self._put_state(k, old))
+
+    def _put_state(self, key: tuple[str, str, str], value: str | None) -> None:
+        if value is None:
+            self._sync_state.pop(key, None)
+        else:
+            self._sync_state[key] = value
+
+    def get_sync_state(self, provider: str, mailbox: str, key: str) -> str | None:
+        """See :meth:`crmkit.store.SyncLinkStore.get_sync_state`."""
+        self._check_open()
+        with self._lock:
+            return self._sync_state.get((provider, mailbox, key))
 
     # -- audit -------------------------------------------------------------------
     def append_audit(self, record: AuditRecord) -> None:

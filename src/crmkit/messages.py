@@ -664,6 +664,50 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Fähigkeit {capability!r}); bitte den Memory- oder SQLite-Speicher nutzen oder das "
         "Backend aktualisieren",
     ),
+    # --- contact sync ---------------------------------------------------------
+    "sync.unsupported_store": (
+        "the store at {url} cannot keep sync links (it lacks the 'sync_links' capability)",
+        "der Speicher unter {url} kann keine Sync-Verknüpfungen speichern "
+        "(ihm fehlt die Fähigkeit 'sync_links')",
+    ),
+    "sync.unknown_provider": (
+        "no sync provider {name!r}; known: {known}",
+        "kein Sync-Anbieter {name!r}; bekannt: {known}",
+    ),
+    "sync.error": (
+        "{name}: the sync with {provider} ({mailbox}) failed: {error}",
+        "{name}: die Synchronisierung mit {provider} ({mailbox}) ist fehlgeschlagen: {error}",
+    ),
+    "sync.conflict": (
+        "{name}: {fields} changed both in the CRM and in {provider} ({mailbox})",
+        "{name}: {fields} wurde im CRM und in {provider} ({mailbox}) geändert",
+    ),
+    "sync.skipped_no_email": (
+        "{name} is not synced with {provider} ({mailbox}): no e-mail address",
+        "{name} wird nicht mit {provider} ({mailbox}) synchronisiert: keine E-Mail-Adresse",
+    ),
+    "sync.unlinked": (
+        "{name}: the copy in {provider} ({mailbox}) was deleted or moved out; "
+        "the CRM contact is kept",
+        "{name}: die Kopie in {provider} ({mailbox}) wurde gelöscht oder verschoben; "
+        "der CRM-Kontakt bleibt erhalten",
+    ),
+    "sync.action.retry": (
+        "fix the cause and run the sync again",
+        "Ursache beheben und die Synchronisierung erneut starten",
+    ),
+    "sync.action.decide": (
+        "decide which value is right (crm.sync.resolve)",
+        "entscheiden, welcher Wert stimmt (crm.sync.resolve)",
+    ),
+    "sync.action.add_email": (
+        "add an e-mail address or leave the contact out of the sync",
+        "E-Mail-Adresse ergänzen oder den Kontakt aus der Synchronisierung nehmen",
+    ),
+    "sync.action.review_unlinked": (
+        "check whether the contact is still needed; link it again or archive it",
+        "prüfen, ob der Kontakt noch gebraucht wird; neu verknüpfen oder archivieren",
+    ),
     "store.not_crmkit": (
         "{path} is not a crmkit database ({detail})",
         "{path} ist keine crmkit-Datenbank ({detail})",

@@ -20,6 +20,7 @@ from crmkit.auth import Authorizer
 from crmkit.errors import CrmkitError, Finding, PluginError
 from crmkit.model import Affiliation, Contact
 from crmkit.store import StoreFactory
+from crmkit.sync import SyncProvider
 
 #: The entry-point group plugins register under.
 ENTRY_POINT_GROUP = "crmkit"
@@ -202,6 +203,23 @@ class Hooks:
 
             self._call(impl, register=register)
         return found
+
+    def sync_providers(self) -> dict[str, Any]:
+        """Contact-sync providers by name; a duplicate name or a non-provider is an error."""
+        providers: dict[str, Any] = {}
+        for impl in reversed(self.pm.hook.crmkit_register_sync_providers.get_hookimpls()):
+
+            def register(name: str, provider: Any, _plugin: str = impl.plugin_name) -> None:
+                if not isinstance(name, str) or not name:
+                    raise PluginError(plugin=_plugin, detail="register(name, provider) misused")
+                if not isinstance(provider, SyncProvider):
+                    raise PluginError(plugin=_plugin, detail=f"{provider!r} is no SyncProvider")
+                if name in providers:
+                    raise PluginError(plugin=_plugin, detail=f"sync provider {name!r} exists")
+                providers[name] = provider
+
+            self._call(impl, register=register)
+        return providers
 
     def personal_data(self) -> list[Any]:
         """Every declared :class:`crmkit.registry.PersonalField` (built-in ones included)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -346,7 +346,7 @@ class Privacy:
             "legal_holds": [to_dict(h) for i in ids for h in store.legal_holds(contact_id=i)],
             "bounces": [to_dict(b) for b in store.iter_bounces() if ids & set(b.contact_ids)],
             "audit": [to_dict(r) for r in store.iter_audit() if r.entity_id in audit_ids],
-            "recipients": [],
+            "recipients": _recipients(store, ids),
             "legal_basis": to_dict(head.legal_basis) if head.legal_basis else None,
             "purposes": sorted({e.purpose for e in consents}
                                | ({head.legal_basis.purpose} if head.legal_basis
@@ -394,6 +394,22 @@ class AccessReport:
         from html import escape
 
         return "<pre>" + escape(self.markdown()) + "</pre>"
+
+
+def _recipients(store: Any, ids: Iterable[str]) -> list[dict[str, Any]]:
+    """Where copies of the person's data go (Art. 15(1)(c)): the sync links."""
+    if "sync_links" not in store.capabilities:
+        return []
+    from crmkit.store import sync_link_store
+
+    links = sync_link_store(store)
+    return [
+        {"provider": link.provider, "mailbox": link.mailbox, "folder": link.folder,
+         "remote_id": link.remote_id, "status": link.status,
+         "last_synced": link.last_synced.isoformat() if link.last_synced else None}
+        for contact_id in sorted(ids)
+        for link in links.sync_links(contact_id=contact_id)
+    ]  # fmt: skip
 
 
 _SECTIONS: Final = (

@@ -34,6 +34,7 @@ from crmkit.search import Query
 from crmkit.segments import Segment, SegmentContext
 from crmkit.serialize import to_dict
 from crmkit.summary import ContactSummary, SummaryFilter
+from crmkit.sync import SyncLink
 from crmkit.validation import format_contact_number
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -48,6 +49,7 @@ CAPABILITIES: Final[frozenset[str]] = frozenset(
         "bulk_load",  # bulk_load(): a context manager around a large load, for faster writes
         "segments",  # segment_ids(): segments evaluated in the store (SegmentStore)
         "records",  # put_record() & co.: segments, campaigns, revenue, snapshots (RecordStore)
+        "sync_links",  # the SyncLinkStore methods: links and state of contact sync
     }
 )
 
@@ -590,6 +592,89 @@ def scan_segment(
     return out
 
 
+@runtime_checkable
+class SyncLinkStore(Protocol):
+    """The optional store methods of contact sync (capability ``sync_links``).
+
+    A store that declares ``sync_links`` in its ``capabilities`` keeps the
+    :class:`crmkit.sync.SyncLink` of each (contact, provider, mailbox) and a
+    small key/value state per (provider, mailbox) — delta links, folder ids.
+    Writes join the current transaction.  A store without the capability
+    still passes the contract suite; ``crm.sync`` then refuses with a
+    :class:`crmkit.StoreError` (code ``sync.unsupported_store``).
+    """
+
+    def put_sync_link(self, link: SyncLink) -> None:
+        """Store *link*, replacing the one with its key ``(contact_id, provider, mailbox)``.
+
+        The contact must exist (:class:`~crmkit.NotFoundError`); a
+        ``remote_id`` linked to another contact in the same provider and
+        mailbox is a :class:`~crmkit.ConflictError` (code ``exists``).
+        """
+        ...
+
+    def get_sync_link(self, contact_id: str, provider: str, mailbox: str) -> SyncLink | None:
+        """The link with this key, or ``None``."""
+        ...
+
+    def find_sync_link(self, provider: str, mailbox: str, remote_id: str) -> SyncLink | None:
+        """The link to this remote id in this provider and mailbox, or ``None``."""
+        ...
+
+    def sync_links(
+        self,
+        *,
+        provider: str | None = None,
+        mailbox: str | None = None,
+        contact_id: str | None = None,
+        status: str | None = None,
+    ) -> list[SyncLink]:
+        """Links matching every given condition, ordered by contact id, provider, mailbox."""
+        ...
+
+    def delete_sync_link(self, contact_id: str, provider: str, mailbox: str) -> None:
+        """Remove a link (nothing happens when there is none)."""
+        ...
+
+    def put_sync_state(self, provider: str, mailbox: str, key: str, value: str | None) -> None:
+        """Set (or with ``None`` remove) a state value of a provider and mailbox."""
+        ...
+
+    def get_sync_state(self, provider: str, mailbox: str, key: str) -> str | None:
+        """A state value of a provider and mailbox, or ``None``."""
+        ...
+
+
+def sync_link_store(store: Store) -> SyncLinkStore:
+    """*store* as a :class:`SyncLinkStore`.
+
+    Raises :class:`crmkit.StoreError` when the store lacks ``sync_links``.
+    """
+    if "sync_links" not in store.capabilities or not isinstance(store, SyncLinkStore):
+        raise StoreError(code="sync.unsupported_store", url=store.url)
+    return store
+
+
+def erased_link(link: SyncLink) -> SyncLink:
+    """What a store keeps of a link when its contact is erased.
+
+    The snapshot (personal data) goes; the remote id stays, so the provider
+    can delete the remote copy after the erasure committed.  Every backend
+    calls this from ``erase_contact``.
+    """
+    return SyncLink(
+        contact_id=link.contact_id,
+        provider=link.provider,
+        mailbox=link.mailbox,
+        folder=link.folder,
+        remote_id=link.remote_id,
+        change_key=link.change_key,
+        crm_version=link.crm_version,
+        last_synced=link.last_synced,
+        status="erased",
+    )
+
+
 #: A factory that opens a store from its URL and keyword options.
 StoreFactory = Callable[[str, Mapping[str, Any]], Store]
 
@@ -619,13 +704,16 @@ __all__ = [
     "SegmentStore",
     "Store",
     "StoreFactory",
+    "SyncLinkStore",
     "check_contact_update",
     "check_entry_revision",
     "check_version",
+    "erased_link",
     "format_number",
     "prepare_contact",
     "record_store",
     "scan_segment",
     "segment_ids",
     "sort_affiliations",
+    "sync_link_store",
 ]

@@ -143,6 +143,7 @@ def test_capabilities_of_a_file_store(tmp_path: Path) -> None:
             "bulk_load",
             "segments",
             "records",
+            "sync_links",
         }
         assert store.capabilities <= crmkit.store.CAPABILITIES
     finally:

@@ -30,6 +30,7 @@ from crmkit.store import Store
 from crmkit.testing.cockpit_contract import CockpitContract
 from crmkit.testing.correspondence_contract import CorrespondenceContract
 from crmkit.testing.segment_contract import SegmentContract
+from crmkit.testing.sync_contract import SyncLinkContract
 
 T0 = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 
@@ -80,14 +81,15 @@ def _same_entity(a: Any, b: Any) -> bool:
     return bool(attrs.evolve(a, version=0) == attrs.evolve(b, version=0))
 
 
-class StoreContract(CorrespondenceContract, CockpitContract, SegmentContract):
+class StoreContract(CorrespondenceContract, CockpitContract, SegmentContract, SyncLinkContract):
     """Behaviour every :class:`crmkit.store.Store` must show.
 
     The correspondence tests come from
     :class:`~crmkit.testing.correspondence_contract.CorrespondenceContract`,
     those of the worklist queries from
     :class:`~crmkit.testing.cockpit_contract.CockpitContract`, segments from
-    :class:`~crmkit.testing.segment_contract.SegmentContract`.
+    :class:`~crmkit.testing.segment_contract.SegmentContract`, those of the
+    optional sync links from :class:`~crmkit.testing.sync_contract.SyncLinkContract`.
 
     Provide a ``store_factory`` fixture returning a zero-argument callable
     that makes a fresh, empty store.

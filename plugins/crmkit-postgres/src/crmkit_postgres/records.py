@@ -59,6 +59,7 @@ PERSONAL_TABLES: Final = (
     "legal_holds",
     "privacy_requests",
     "audit",
+    "sync_links",
 )
 
 

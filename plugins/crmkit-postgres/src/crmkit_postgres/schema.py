@@ -31,6 +31,7 @@ import psycopg
 from psycopg import sql
 
 from crmkit_postgres.segments import RECORDS_DDL
+from crmkit_postgres.synclinks import DDL as SYNC_LINKS_DDL
 
 #: The table holding ``schema_version`` (and nothing a user edits).
 META_TABLE: Final = "crmkit_meta"
@@ -221,7 +222,8 @@ _V2: Final[tuple[str, ...]] = (
 _V3: Final[tuple[str, ...]] = RECORDS_DDL
 
 #: Index *i* migrates from schema version *i* to *i + 1* (DDL statements, in order).
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
+#: Version 4: sync links and sync state (self-contained, see :mod:`crmkit_postgres.synclinks`).
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, SYNC_LINKS_DDL)
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -70,7 +70,8 @@ from crmkit.store import (
     sort_affiliations,
 )
 from crmkit.summary import ContactSummary, SummaryFilter
-from crmkit_postgres import records
+from crmkit.sync import SyncLink
+from crmkit_postgres import records, synclinks
 from crmkit_postgres import segments as segment_queries
 from crmkit_postgres.errors import translate_error
 from crmkit_postgres.schema import (
@@ -339,7 +340,15 @@ class PostgresStore:
         #: How messages name this database: the URL (no password).
         self.path = self.url
         self.capabilities: frozenset[str] = frozenset(
-            {"persistent", "concurrent", "fulltext", "bulk_prepared", "segments", "records"}
+            {
+                "persistent",
+                "concurrent",
+                "fulltext",
+                "bulk_prepared",
+                "segments",
+                "records",
+                "sync_links",
+            }
         )
         self._local = _Local()
         self._closed = False
@@ -701,6 +710,7 @@ class PostgresStore:
             deleted = conn.execute("DELETE FROM contacts WHERE id = %s", (contact_id,)).rowcount
             if deleted == 0:
                 raise NotFoundError(kind="contact", key=contact_id)
+            synclinks.erase_links(conn, self.path, contact_id)
 
     @_public
     def iter_contacts(
@@ -1295,12 +1305,66 @@ class PostgresStore:
         """See :meth:`crmkit.store.Store.erase_contact` (one transaction)."""
         with self._write() as conn:
             records.erase_contact(conn, self.path, contact_id, tombstone, scrub)
+            synclinks.erase_links(conn, self.path, contact_id)
 
     @_public
     def tombstones(self) -> list[Tombstone]:
         """See :meth:`crmkit.store.Store.tombstones`."""
         with self._connection() as conn:
             return records.tombstones(conn, self.path)
+
+    # -- sync links (capability "sync_links") ------------------------------------------------
+    @_public
+    def put_sync_link(self, link: SyncLink) -> None:
+        """See :meth:`crmkit.store.SyncLinkStore.put_sync_link`."""
+        with self._write() as conn:
+            synclinks.put_link(conn, link)
+
+    @_public
+    def get_sync_link(self, contact_id: str, provider: str, mailbox: str) -> SyncLink | None:
+        """See :meth:`crmkit.store.SyncLinkStore.get_sync_link`."""
+        with self._connection() as conn:
+            return synclinks.get_link(conn, self.path, contact_id, provider, mailbox)
+
+    @_public
+    def find_sync_link(self, provider: str, mailbox: str, remote_id: str) -> SyncLink | None:
+        """See :meth:`crmkit.store.SyncLinkStore.find_sync_link`."""
+        with self._connection() as conn:
+            return synclinks.find_link(conn, self.path, provider, mailbox, remote_id)
+
+    @_public
+    def sync_links(
+        self,
+        *,
+        provider: str | None = None,
+        mailbox: str | None = None,
+        contact_id: str | None = None,
+        status: str | None = None,
+    ) -> list[SyncLink]:
+        """See :meth:`crmkit.store.SyncLinkStore.sync_links`."""
+        with self._connection() as conn:
+            return synclinks.links(
+                conn, self.path, provider=provider, mailbox=mailbox,
+                contact_id=contact_id, status=status,
+            )  # fmt: skip
+
+    @_public
+    def delete_sync_link(self, contact_id: str, provider: str, mailbox: str) -> None:
+        """See :meth:`crmkit.store.SyncLinkStore.delete_sync_link`."""
+        with self._write() as conn:
+            synclinks.delete_link(conn, contact_id, provider, mailbox)
+
+    @_public
+    def put_sync_state(self, provider: str, mailbox: str, key: str, value: str | None) -> None:
+        """See :meth:`crmkit.store.SyncLinkStore.put_sync_state`."""
+        with self._write() as conn:
+            synclinks.put_state(conn, provider, mailbox, key, value)
+
+    @_public
+    def get_sync_state(self, provider: str, mailbox: str, key: str) -> str | None:
+        """See :meth:`crmkit.store.SyncLinkStore.get_sync_state`."""
+        with self._connection() as conn:
+            return synclinks.get_state(conn, provider, mailbox, key)
 
     @_public
     def purge_deleted(self) -> None:

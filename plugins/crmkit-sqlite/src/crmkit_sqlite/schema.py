@@ -217,6 +217,17 @@ def _v12_records(conn: sqlite3.Connection) -> None:
     create_record_table(conn)
 
 
+def _sync_links(conn: sqlite3.Connection) -> None:
+    """Sync links and sync state of contact sync (see :mod:`crmkit_sqlite.synclinks`).
+
+    Self-contained (two new tables, nothing else touched), so it can move to
+    another position in :data:`MIGRATIONS` when branches are merged.
+    """
+    from crmkit_sqlite.synclinks import create_tables
+
+    create_tables(conn)
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -234,6 +245,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v10_legal_holds,
     _v11_tombstones,
     _v12_records,
+    _sync_links,  # version 13
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

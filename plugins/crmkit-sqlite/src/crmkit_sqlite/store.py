@@ -64,7 +64,8 @@ from crmkit.store import (
     sort_affiliations,
 )
 from crmkit.summary import ContactSummary, SummaryFilter
-from crmkit_sqlite import cockpit, entries, lookups
+from crmkit.sync import SyncLink
+from crmkit_sqlite import cockpit, entries, lookups, synclinks
 from crmkit_sqlite import segments as segment_queries
 from crmkit_sqlite.schema import (
     CONTACT_SEQUENCE,
@@ -299,7 +300,15 @@ class SQLiteStore:
         if self.is_memory:
             self.path = MEMORY
         self.url = url or ("sqlite://" if self.is_memory else _url_for(self.path))
-        base = {"concurrent", "fulltext", "bulk_prepared", "bulk_load", "segments", "records"}
+        base = {
+            "concurrent",
+            "fulltext",
+            "bulk_prepared",
+            "bulk_load",
+            "segments",
+            "records",
+            "sync_links",
+        }
         self.capabilities: frozenset[str] = frozenset(
             base if self.is_memory else base | {"persistent"}
         )
@@ -806,6 +815,8 @@ class SQLiteStore:
                 deleted = self._conn.execute(
                     "DELETE FROM contacts WHERE id = ?", (contact_id,)
                 ).rowcount
+                if deleted:
+                    synclinks.erase_links(self._conn, self.path, contact_id)
             if deleted == 0:
                 raise NotFoundError(kind="contact", key=contact_id)
 
@@ -1443,12 +1454,66 @@ class SQLiteStore:
         """See :meth:`crmkit.store.Store.erase_contact` (``secure_delete`` zeroes what goes)."""
         with self._write():
             cockpit.erase_contact(self._conn, self.path, contact_id, tombstone, scrub)
+            synclinks.erase_links(self._conn, self.path, contact_id)
 
     @_public
     def tombstones(self) -> list[Tombstone]:
         """See :meth:`crmkit.store.Store.tombstones`."""
         with self._lock:
             return cockpit.tombstones(self._conn, self.path)
+
+    # -- sync links (capability "sync_links") ------------------------------------------------
+    @_public
+    def put_sync_link(self, link: SyncLink) -> None:
+        """See :meth:`crmkit.store.SyncLinkStore.put_sync_link`."""
+        with self._write():
+            synclinks.put_link(self._conn, link)
+
+    @_public
+    def get_sync_link(self, contact_id: str, provider: str, mailbox: str) -> SyncLink | None:
+        """See :meth:`crmkit.store.SyncLinkStore.get_sync_link`."""
+        with self._lock:
+            return synclinks.get_link(self._conn, self.path, contact_id, provider, mailbox)
+
+    @_public
+    def find_sync_link(self, provider: str, mailbox: str, remote_id: str) -> SyncLink | None:
+        """See :meth:`crmkit.store.SyncLinkStore.find_sync_link`."""
+        with self._lock:
+            return synclinks.find_link(self._conn, self.path, provider, mailbox, remote_id)
+
+    @_public
+    def sync_links(
+        self,
+        *,
+        provider: str | None = None,
+        mailbox: str | None = None,
+        contact_id: str | None = None,
+        status: str | None = None,
+    ) -> list[SyncLink]:
+        """See :meth:`crmkit.store.SyncLinkStore.sync_links`."""
+        with self._lock:
+            return synclinks.links(
+                self._conn, self.path, provider=provider, mailbox=mailbox,
+                contact_id=contact_id, status=status,
+            )  # fmt: skip
+
+    @_public
+    def delete_sync_link(self, contact_id: str, provider: str, mailbox: str) -> None:
+        """See :meth:`crmkit.store.SyncLinkStore.delete_sync_link`."""
+        with self._write():
+            synclinks.delete_link(self._conn, contact_id, provider, mailbox)
+
+    @_public
+    def put_sync_state(self, provider: str, mailbox: str, key: str, value: str | None) -> None:
+        """See :meth:`crmkit.store.SyncLinkStore.put_sync_state`."""
+        with self._write():
+            synclinks.put_state(self._conn, provider, mailbox, key, value)
+
+    @_public
+    def get_sync_state(self, provider: str, mailbox: str, key: str) -> str | None:
+        """See :meth:`crmkit.store.SyncLinkStore.get_sync_state`."""
+        with self._lock:
+            return synclinks.get_state(self._conn, provider, mailbox, key)
 
     @_public
     def purge_deleted(self) -> None:
