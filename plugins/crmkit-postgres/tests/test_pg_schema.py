@@ -324,3 +324,52 @@ def test_a_store_opened_with_a_conninfo_string_names_it_without_the_password(
     finally:
         store.close()
     assert repr(store).endswith("(closed)>")
+
+
+def test_a_version_4_schema_gets_the_covering_search_indexes(
+    postgres_url: str, new_schema: Callable[[], str], admin: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    """Version 5 replaces the word and domain indexes by ones that carry the contact id."""
+    schema = new_schema()
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+        migrate(conn, 0, 4)
+
+    def indexes() -> set[str]:
+        rows = admin.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s", (schema,)
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    assert {"contact_words_word", "contact_emails_domain"} <= indexes()
+    store = PostgresStore(postgres_url, schema=schema)
+    try:
+        assert _version(admin, schema) == str(SCHEMA_VERSION) == "5"
+        found = indexes()
+        assert {"contact_words_word_id", "contact_emails_domain_id"} <= found
+        assert not {"contact_words_word", "contact_emails_domain"} & found
+        muster = store.add_contact(Company(name="Muster GmbH", emails=["info@muster.de"]))
+        assert store.search(analyze("Muster GmbH")) == [muster]
+        assert store.search(analyze("@muster.de")) == [muster]
+    finally:
+        store.close()
+
+
+def test_bulk_load_leaves_the_tables_analysed(
+    make_store: Callable[..., PostgresStore], admin: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    store = make_store()
+    assert "bulk_load" in store.capabilities
+    with store.bulk_load():
+        store.add_contacts([Person(first_name="Max", last_name=f"Muster{i}") for i in range(300)])
+    rows = admin.execute(
+        "SELECT relname, last_vacuum IS NOT NULL, last_analyze IS NOT NULL"
+        " FROM pg_stat_user_tables WHERE schemaname = %s AND relname = ANY(%s)",
+        (store.schema, ["contacts", "contact_words"]),
+    ).fetchall()
+    assert sorted(rows) == [("contact_words", True, True), ("contacts", True, True)]
+    with store.transaction(), pytest.raises(StoreError) as caught, store.bulk_load():
+        pass
+    assert caught.value.code == "store.transaction_nested"
+    assert len(store.search(analyze("max muster29"))) == 11  # Muster29, Muster290 … Muster299

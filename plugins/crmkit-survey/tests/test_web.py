@@ -125,7 +125,8 @@ def test_csrf_missing_or_altered_is_refused(crm: CRM, survey: Survey, inbox: Inb
     issued, nonce, mac = fields["csrf"].split(".")
     _, other_link = ask(crm, survey, inbox, mail="max@muster.de")
     foreign = form_fields(http(other_link).text)["csrf"]
-    for csrf in (None, "", "1.2.3", f"{issued}.{nonce}.A{mac[1:]}", foreign):
+    altered = ("B" if mac[0] == "A" else "A") + mac[1:]  # never the MAC itself
+    for csrf in (None, "", "1.2.3", f"{issued}.{nonce}.{altered}", foreign):
         data = {"answer": "granted", "lang": "de"}
         if csrf is not None:
             data["csrf"] = csrf

@@ -221,9 +221,18 @@ _V2: Final[tuple[str, ...]] = (
 #: :mod:`crmkit_postgres.segments`.
 _V3: Final[tuple[str, ...]] = RECORDS_DDL
 
+#: Version 5: the word and domain indexes carry the contact id, so a search reads the
+#: contacts of its words (and their intersection) from the index alone.
+_V5: Final[tuple[str, ...]] = (
+    "CREATE INDEX contact_words_word_id ON contact_words (word text_pattern_ops, contact_id)",
+    "DROP INDEX contact_words_word",
+    "CREATE INDEX contact_emails_domain_id ON contact_emails (domain, contact_id)",
+    "DROP INDEX contact_emails_domain",
+)
+
 #: Index *i* migrates from schema version *i* to *i + 1* (DDL statements, in order).
 #: Version 4: sync links and sync state (self-contained, see :mod:`crmkit_postgres.synclinks`).
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, SYNC_LINKS_DDL)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, SYNC_LINKS_DDL, _V5)
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -99,11 +99,15 @@ DEFAULT_POOL_TIMEOUT: Final = 30.0
 DEFAULT_CONNECT_TIMEOUT: Final = 10
 #: Rows fetched per round trip by the streaming reads.
 READ_CHUNK: Final = 1000
-#: A search key shared by fewer contacts than this drives the query: its rows are read
-#: first and only they are checked and sorted.  Keys shared by more (``gmbh``, a
-#: free-mail domain) are dense enough that reading contacts in number order finds
-#: the first results soon.
+#: A single search key shared by fewer contacts than this may drive the query: its
+#: contacts are read first and only they are checked and sorted.  Keys shared by
+#: more (``gmbh``, a free-mail domain) are dense enough that reading contacts in
+#: number order finds the first results soon.
 DRIVE_BELOW: Final = 20_000
+#: The tables :meth:`PostgresStore.bulk_load` vacuums and analyses when it ends.
+BULK_TABLES: Final = (
+    "contacts", "contact_words", "contact_emails", "contact_phones", "contact_stems",
+)  # fmt: skip
 #: The options a ``postgresql://`` URL query (or ``crmkit.open`` keyword) may carry for
 #: crmkit; every other query parameter goes to libpq unchanged (``sslmode`` …).
 OPTIONS: Final = ("schema", "pool_min_size", "pool_max_size", "pool_timeout")
@@ -345,6 +349,7 @@ class PostgresStore:
                 "concurrent",
                 "fulltext",
                 "bulk_prepared",
+                "bulk_load",
                 "segments",
                 "records",
                 "sync_links",
@@ -459,6 +464,27 @@ class PostgresStore:
             return
         with self._pool.connection() as pooled:
             yield pooled
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """A block of many :meth:`add_prepared` / :meth:`add_contacts` calls.
+
+        The ``bulk_load`` capability.  Inside the block every write is its own
+        transaction as usual.  On leaving (also by an exception) the contact
+        and search-key tables are vacuumed and analysed, as autovacuum would do
+        some time later: the planner then knows their sizes, and searches read
+        the contacts of their words from the indexes alone, right after the
+        load.  Not inside :meth:`transaction` (``VACUUM`` cannot run there).
+        """
+        self._check_open()
+        if self._local.conn is not None:
+            raise StoreError(code="store.transaction_nested")
+        try:
+            yield
+        finally:
+            with self._translated(), self._pool.connection() as conn:
+                for table in BULK_TABLES:
+                    conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -735,13 +761,13 @@ class PostgresStore:
         params: tuple[Any, ...],
         *,
         first: int = READ_CHUNK,
-        driver: tuple[str, str] | None = None,
+        driver: tuple[str, tuple[str, ...]] | None = None,
     ) -> Iterator[Contact]:
         """Contacts passing *condition* and *filters*, in number order, read in chunks.
 
         The first chunk has *first* rows (a search that wants few asks for few);
         each next one is four times larger, up to :data:`READ_CHUNK`.  With a
-        *driver* (a query selecting ``contact_id`` and its one parameter) the
+        *driver* (a query selecting ``contact_id`` and its parameters) the
         candidates are those ids, read first, instead of a walk along the
         number order (see :meth:`_driver`).
         """
@@ -755,7 +781,7 @@ class PostgresStore:
                 f" FROM ids JOIN contacts ON id = ids.contact_id WHERE {condition}{filters}"
                 f" AND (length(number), number) > (%s, %s) {_ORDER} LIMIT %s"
             )
-            cond_params = (driver[1], *cond_params)
+            cond_params = (*driver[1], *cond_params)
         after: tuple[int, str] = (0, "")
         chunk = max(1, min(first, READ_CHUNK))
         while True:
@@ -994,35 +1020,32 @@ class PostgresStore:
 
     def _driver(
         self, table: str, column: str, op: str, values: tuple[str, ...], want: int
-    ) -> tuple[str, str] | None:
-        """The rarest of *values* as a driver for :meth:`_iter_where`, or ``None`` for the walk.
+    ) -> tuple[str, tuple[str, ...]] | None:
+        """Where a search's candidates come from: the ids of its keys, or ``None`` for the walk.
 
-        Counts (up to :data:`DRIVE_BELOW`) the rows of *table* whose *column*
-        matches each value with *op*, through the key's index.  Reading the
-        rarest key's *n* contacts costs about *n*; walking the number order
-        until *want* results turn up costs about *want* / density.  With one
-        value the density is *n* / contacts, so the walk wins when
-        *n*² > *want* × contacts (a common word or domain); with several the
-        matches are the intersection, rarer still, and the driver wins.
+        With several keys (words) the candidates are the intersection of
+        their contacts, read from the ``(key, contact_id)`` indexes alone.
+        With one, reading its *n* contacts costs about *n*, and walking the
+        number order until *want* results turn up about *want* × contacts /
+        *n*: the key's contacts are read when it is shared by fewer than
+        :data:`DRIVE_BELOW` and :func:`walk_is_cheaper` says no.
         """
-        counted = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} {op} %s LIMIT %s) s"
-        best: tuple[int, str] | None = None
+        one = f"SELECT contact_id FROM {table} WHERE {column} {op} %s"
+        if len(values) > 1:
+            return " INTERSECT ".join(one for _ in values), values
+        counted = f"SELECT count(*) FROM ({one} LIMIT %s) s"
         with self._translated(), self._connection() as conn:
-            for value in values:
-                row = conn.execute(counted, (value, DRIVE_BELOW)).fetchone()
-                n = int(row[0]) if row else 0
-                if n < DRIVE_BELOW and (best is None or n < best[0]):
-                    best = (n, value)
-            if best is not None and len(values) == 1:
-                row = conn.execute(
-                    "SELECT reltuples FROM pg_class WHERE oid = 'contacts'::regclass"
-                ).fetchone()
-                contacts = float(row[0]) if row else -1.0  # -1: never analysed
-                if walk_is_cheaper(best[0], want, contacts):
-                    best = None
-        if best is None:
+            row = conn.execute(counted, (values[0], DRIVE_BELOW)).fetchone()
+            n = int(row[0]) if row else 0
+            if n >= DRIVE_BELOW:
+                return None
+            row = conn.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = 'contacts'::regclass"
+            ).fetchone()
+            contacts = float(row[0]) if row else -1.0  # -1: never analysed
+        if walk_is_cheaper(n, want, contacts):
             return None
-        return f"SELECT DISTINCT contact_id FROM {table} WHERE {column} {op} %s", best[1]
+        return f"SELECT DISTINCT contact_id FROM {table} WHERE {column} {op} %s", values
 
     @staticmethod
     def _take(
