@@ -400,9 +400,12 @@ def _demo_kpis(obj: Context, crm: CRM, data: SampleData) -> None:
     table.add_column(style="dim")
     table.add_column()
     table.add_column(justify="right")
-    for section, figure, value in report.rows():
-        if not figure.startswith("open_items."):  # the worklist above lists them
-            table.add_row(section, figure, value)
+    shown = report.labelled_rows(obj.lang)
+    previous = ""
+    for (section, figure, value), (_s, key, _v) in zip(shown, report.rows(), strict=True):
+        if not key.startswith("open_items."):  # the worklist above lists them
+            table.add_row(section if section != previous else "", figure, value)
+            previous = section
     obj.console.print(table)
     obj.console.print(obj.say("cli.demo.kpis_try"))
 

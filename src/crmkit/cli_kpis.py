@@ -48,7 +48,7 @@ def report_command(obj: Context, period: str | None, today_text: str | None, fmt
         table.add_column(obj.say(key))
     table.columns[2].justify = "right"
     previous = ""
-    for section, figure, value in report.rows():
+    for section, figure, value in report.labelled_rows(obj.lang):
         table.add_row(section if section != previous else "", figure, value)
         previous = section
     obj.console.print(table)

@@ -324,6 +324,22 @@ class KpiReport:
                     out.append((section, name, _show(value)))
         return out
 
+    def labelled_rows(self, lang: Lang = "en") -> builtins.list[tuple[str, str, str]]:
+        """:meth:`rows` with the section and figure named for people, in *lang*.
+
+        ``("customers", "silent_12_months", "37")`` becomes ``("Kunden",
+        "seit 12 Monaten ohne Kontakt", "37")`` in German; a figure a plugin
+        added without a label keeps its key.
+        """
+        return [
+            (
+                _label(f"kpi.section.{section}", lang, section),
+                _figure(section, figure, lang),
+                _percent(value, lang) if figure.endswith(("_rate", "_share")) else value,
+            )
+            for section, figure, value in self.rows()
+        ]
+
     def to_json(self) -> str:
         """The report as JSON (period, today, sections)."""
         data = {"period": str(self.period), "start": self.period.start.isoformat(),
@@ -358,8 +374,39 @@ class KpiReport:
         return pd.DataFrame(self.rows(), columns=["section", "figure", "value"])
 
     def _repr_html_(self) -> str:
-        return html_table(("section", "figure", "value"), self.rows(),
+        return html_table(("section", "figure", "value"), self.labelled_rows(),
                           caption=f"KPIs {self.period}")  # fmt: skip
+
+
+_SILENT_RE = re.compile(r"silent_(\d+)_months")
+
+
+def _label(code: str, lang: Lang, fallback: str, **params: object) -> str:
+    from crmkit.messages import codes
+
+    return render(code, lang, **params) if code in codes() else fallback
+
+
+def _percent(shown: str, lang: Lang) -> str:
+    """A rate shown as a fraction (``"0.9647"``) as a percentage (``"96.5%"``, ``"96,5 %"``)."""
+    try:
+        value = float(shown)
+    except ValueError:  # "—": no figure
+        return shown
+    text = f"{value * 100:.1f}".removesuffix(".0")
+    return f"{text.replace('.', ',')} %" if lang == "de" else f"{text}%"
+
+
+def _figure(section: str, figure: str, lang: Lang) -> str:
+    """The people's name of *figure* (``name`` or ``name.key``) in *section*."""
+    name, _, key = figure.partition(".")
+    silent = _SILENT_RE.fullmatch(name)
+    if silent:
+        return _label("kpi.customers.silent", lang, figure, months=silent.group(1))
+    if key:
+        key = _label(f"kpi.age.{key}", lang, key)
+        return _label(f"kpi.{section}.{name}", lang, figure, key=key)
+    return _label(f"kpi.{section}.{name}", lang, figure)
 
 
 def _show(value: object) -> str:
