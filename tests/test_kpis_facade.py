@@ -131,11 +131,11 @@ def test_report_formats(
     assert "KPIs 2026-09" in report.to_text()
     html = report._repr_html_()
     assert "<table" in html and "open leads, under 90 days" in html
-    labelled = dict(((s, f), v) for s, f, v in report.labelled_rows("de"))
+    labelled = {(s, f): v for s, f, v in report.labelled_rows("de")}
     assert labelled[("Kunden", "Kunden zu Beginn")] == "2"
     assert labelled[("Kunden", "Kundenbindungsquote")] == "100 %"
     assert labelled[("Leads", "offene Leads, unter 90 Tagen")] == "1"
-    english = dict(((s, f), v) for s, f, v in report.labelled_rows("en"))
+    english = {(s, f): v for s, f, v in report.labelled_rows("en")}
     assert english[("customers", "retention rate")] == "100%"
     assert len(labelled) == len(english) == len(report.rows())
 
