@@ -92,7 +92,9 @@ def _url(store: str, name: str, tmp: str, pg: str | None) -> str:
         return f"sqlite:///{tmp}/{name}.db"
     if store == "postgresql":
         assert pg is not None
-        return f"{pg}{'&' if '?' in pg else '?'}schema={name}"
+        from crmkit_postgres.testing import with_schema
+
+        return with_schema(pg, name)
     return "memory://"
 
 

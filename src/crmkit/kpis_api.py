@@ -331,10 +331,13 @@ class KpiReport:
         "seit 12 Monaten ohne Kontakt", "37")`` in German; a figure a plugin
         added without a label keeps its key.
         """
+        from crmkit.messages import codes
+
+        known = codes()
         return [
             (
-                _label(f"kpi.section.{section}", lang, section),
-                _figure(section, figure, lang),
+                _label(known, f"kpi.section.{section}", lang, section),
+                _figure(known, section, figure, lang),
                 _percent(value, lang) if figure.endswith(("_rate", "_share")) else value,
             )
             for section, figure, value in self.rows()
@@ -381,10 +384,8 @@ class KpiReport:
 _SILENT_RE = re.compile(r"silent_(\d+)_months")
 
 
-def _label(code: str, lang: Lang, fallback: str, **params: object) -> str:
-    from crmkit.messages import codes
-
-    return render(code, lang, **params) if code in codes() else fallback
+def _label(known: frozenset[str], code: str, lang: Lang, fallback: str, **params: object) -> str:
+    return render(code, lang, **params) if code in known else fallback
 
 
 def _percent(shown: str, lang: Lang) -> str:
@@ -397,16 +398,16 @@ def _percent(shown: str, lang: Lang) -> str:
     return f"{text.replace('.', ',')} %" if lang == "de" else f"{text}%"
 
 
-def _figure(section: str, figure: str, lang: Lang) -> str:
+def _figure(known: frozenset[str], section: str, figure: str, lang: Lang) -> str:
     """The people's name of *figure* (``name`` or ``name.key``) in *section*."""
     name, _, key = figure.partition(".")
     silent = _SILENT_RE.fullmatch(name)
     if silent:
-        return _label("kpi.customers.silent", lang, figure, months=silent.group(1))
+        return _label(known, "kpi.customers.silent", lang, figure, months=silent.group(1))
     if key:
-        key = _label(f"kpi.age.{key}", lang, key)
-        return _label(f"kpi.{section}.{name}", lang, figure, key=key)
-    return _label(f"kpi.{section}.{name}", lang, figure)
+        key = _label(known, f"kpi.age.{key}", lang, key)
+        return _label(known, f"kpi.{section}.{name}", lang, figure, key=key)
+    return _label(known, f"kpi.{section}.{name}", lang, figure)
 
 
 def _show(value: object) -> str:

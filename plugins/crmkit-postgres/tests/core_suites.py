@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import crmkit
+from crmkit_postgres.testing import with_schema
 
 CORE_TESTS = Path(__file__).resolve().parents[3] / "tests"
 #: Marks the modules made by :func:`adopt` (for deselecting their memory cases).
@@ -65,8 +66,7 @@ def _redirect(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     def open_on_postgres(url: str = "memory://", **kwargs: Any) -> crmkit.CRM:
         if isinstance(url, str) and url.startswith("sqlite:///"):
             schema = schemas.setdefault(url, f"core_{uuid.uuid4().hex[:12]}")
-            sep = "&" if "?" in postgres_url else "?"
-            url = f"{postgres_url}{sep}schema={schema}"
+            url = with_schema(postgres_url, schema)
         return original(url, **kwargs)
 
     monkeypatch.setattr(crmkit, "open", open_on_postgres)

@@ -21,6 +21,7 @@ from crmkit import Company, Contact, Person
 from crmkit.errors import ConflictError, StoreError
 from crmkit.model import link
 from crmkit_postgres import PostgresStore
+from crmkit_postgres.testing import with_schema
 
 
 def test_second_writer_of_a_contact_gets_a_conflict_and_nothing_is_lost(
@@ -432,7 +433,7 @@ def test_a_merge_racing_with_an_update_ends_in_one_consistent_state(
     ``ConflictError``, never both, and nothing the winners committed is lost."""
     import crmkit
 
-    url = f"{postgres_url}{'&' if '?' in postgres_url else '?'}schema={new_schema()}"
+    url = with_schema(postgres_url, new_schema())
     merger, editor = crmkit.open(url), crmkit.open(url)
     try:
         for i in range(12):

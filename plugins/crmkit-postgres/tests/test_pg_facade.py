@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from crmkit.cli import main
+from crmkit_postgres.testing import with_schema
 
 COMMANDS = [
     ["demo"],
@@ -37,7 +38,7 @@ def test_cli_session_agrees_with_the_sqlite_store(
     postgres_url: str, new_schema: Callable[[], str], tmp_path: Path, lang: str
 ) -> None:
     runner = CliRunner()
-    pg_url = f"{postgres_url}{'&' if '?' in postgres_url else '?'}schema={new_schema()}"
+    pg_url = with_schema(postgres_url, new_schema())
     sqlite_url = f"sqlite:///{tmp_path}/crm.db"
     outputs: dict[str, list[str]] = {}
     for url in (sqlite_url, pg_url):

@@ -8,13 +8,13 @@ import pytest
 
 import crmkit
 from crmkit.errors import StoreError
+from crmkit_postgres.testing import with_schema
 
 
 def test_a_read_only_connection_reads_and_refuses_writes_cleanly(
     postgres_url: str, new_schema: Callable[[], str]
 ) -> None:
-    sep = "&" if "?" in postgres_url else "?"
-    url = f"{postgres_url}{sep}schema={new_schema()}"
+    url = with_schema(postgres_url, new_schema())
     with crmkit.open(url) as primary:  # creates and migrates the schema
         primary.contacts.add(crmkit.Company(name="Muster GmbH", emails=["info@muster.de"]))
     # A hot standby refuses every write; default_transaction_read_only does the same here.

@@ -22,6 +22,7 @@ from crmkit.serialize import to_dict
 from crmkit_postgres import SCHEMA_VERSION, PostgresStore, parse_url
 from crmkit_postgres.schema import DEFAULT_SCHEMA, migrate
 from crmkit_postgres.store import FINGERPRINT_KEY
+from crmkit_postgres.testing import with_schema
 
 
 @pytest.fixture
@@ -29,10 +30,6 @@ def admin(postgres_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]
     """A plain autocommit connection to the test database, to look behind the store."""
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         yield conn
-
-
-def _with_schema(url: str, schema: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
 
 
 def _version(conn: psycopg.Connection[tuple[object, ...]], schema: str) -> str:
@@ -64,7 +61,7 @@ def test_open_by_url_with_schema_and_pool_options(
     postgres_url: str, new_schema: Callable[[], str], admin: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     schema = new_schema()
-    url = _with_schema(postgres_url, schema) + "&pool_max_size=3"
+    url = with_schema(postgres_url, schema) + "&pool_max_size=3"
     for shown in (url, url.replace("postgresql://", "postgres://", 1)):
         with crmkit.open(shown) as crm:
             assert isinstance(crm.store, PostgresStore)
@@ -83,7 +80,7 @@ def test_open_by_url_with_schema_and_pool_options(
 def test_registering_the_module_by_hand_works_without_entry_points(
     postgres_url: str, new_schema: Callable[[], str]
 ) -> None:
-    url = _with_schema(postgres_url, new_schema())
+    url = with_schema(postgres_url, new_schema())
     with crmkit.open(url, plugins=[crmkit_postgres.hooks], load_entry_points=False) as crm:
         assert isinstance(crm.store, PostgresStore)
         assert crm.store.capabilities >= {"persistent", "concurrent", "fulltext"}

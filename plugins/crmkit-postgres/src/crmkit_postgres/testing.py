@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-__all__ = ["Cluster", "ClusterUnavailableError", "find_bin_dir"]
+__all__ = ["Cluster", "ClusterUnavailableError", "find_bin_dir", "with_schema"]
 
 
 class ClusterUnavailableError(RuntimeError):
@@ -146,3 +146,8 @@ class Cluster:
         except subprocess.CalledProcessError:
             pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def with_schema(url: str, schema: str) -> str:
+    """*url* with the ``schema`` option added (``?schema=…`` or ``&schema=…``)."""
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
