@@ -287,3 +287,17 @@ def test_memoised_name_words_are_the_folded_words(first: str, last: str) -> None
     )
     assert search.name_words(person) == expected
     assert search.name_words(person) == expected
+
+
+def test_new_id_is_the_hex_of_a_random_uuid4() -> None:
+    import uuid
+
+    from crmkit.ids import new_id
+
+    ids = {new_id() for _ in range(2000)}
+    assert len(ids) == 2000  # no repeats
+    for value in ids:
+        parsed = uuid.UUID(hex=value)
+        assert parsed.hex == value  # 32 lower-case hex digits
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

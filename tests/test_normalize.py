@@ -272,8 +272,13 @@ def assert_phone_fast_path_agrees(text: str) -> None:
     if library[0].startswith("+"):  # the library accepts it
         kind = normalize._KIND_NAMES.get(library[1], "unassigned")
         assert normalize.phone_kind(text) == (library[0], kind)
+        # The cheaper ways to ask give the same number (and mobile or not).
+        assert normalize.phone(text) == library[0]
+        assert normalize.phone_is_mobile(text) == (library[0], kind == "mobile")
     else:
         assert finding(normalize.phone_kind, text).code == library[0]
+        assert finding(normalize.phone, text).code == library[0]
+        assert finding(normalize.phone_is_mobile, text).code == library[0]
 
 
 PHONE_PREFIXES = ["0", "+49", "+49 ", "0049", "0049 ", "00 49 ", "+49 (0)", "+49(0)", "+49 0",
@@ -347,6 +352,30 @@ def test_phone_fast_path_table(text: str, taken: bool) -> None:
     if taken:
         assert fast == library
     assert_phone_fast_path_agrees(text)
+
+
+@given(
+    st.sampled_from(["0", "+49 ", "0049 ", "+49 (0)"]),
+    st.integers(min_value=1, max_value=9),
+    st.text(alphabet=string.digits, min_size=1, max_size=13),
+)
+@settings(max_examples=3000)
+@example("0", 1, "701234567")  # mobile
+@example("0", 1, "5212345678")  # mobile
+@example("0", 1, "6412345")  # a pager range
+@example("0", 3, "01234567")  # Berlin
+def test_phone_is_mobile_agrees_with_the_number_type(prefix: str, first: int, rest: str) -> None:
+    # Only numbers beginning with 1 are looked up; every other German number
+    # must then be something other than mobile for phonenumbers, too.
+    text = f"{prefix}{first}{rest}"
+    try:
+        e164, kind = normalize.phone_kind(text)
+    except ValidationError as exc:
+        assert finding(normalize.phone_is_mobile, text).code == exc.findings[0].code
+        return
+    assert normalize.phone_is_mobile(text) == (e164, kind == "mobile")
+    if first != 1:
+        assert kind != "mobile"
 
 
 def test_phone_fast_path_is_only_for_germany() -> None:

@@ -6,7 +6,7 @@ domain never derives an id from the clock.
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from typing import NewType
 
 ContactId = NewType("ContactId", str)
@@ -14,8 +14,16 @@ AffiliationId = NewType("AffiliationId", str)
 
 
 def new_id() -> str:
-    """A fresh random identifier (32 lower-case hex digits)."""
-    return uuid.uuid4().hex
+    """A fresh random identifier (32 lower-case hex digits).
+
+    Exactly ``uuid.uuid4().hex`` — 16 random bytes with the version (4) and
+    variant bits set — without building a :class:`uuid.UUID` (a third of the
+    time; every new contact and entry takes one).
+    """
+    raw = bytearray(secrets.token_bytes(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 def new_contact_id() -> ContactId:

@@ -17,7 +17,7 @@ raises :class:`crmkit.ValidationError`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar, cast, get_origin
@@ -25,10 +25,12 @@ from typing import Any, TypeVar, cast, get_origin
 import attrs
 import cattrs
 from cattrs.errors import BaseValidationError, ForbiddenExtraKeysError
+from cattrs.fns import identity
 from cattrs.gen import make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter
 
 from crmkit.errors import Finding, ValidationError
+from crmkit.ids import ContactId
 from crmkit.model import Affiliation, Company, Contact, EmailAddress, Person
 
 T = TypeVar("T")
@@ -66,7 +68,17 @@ def _structure_decimal(value: Any, _: type[Any]) -> Decimal:
 
 
 def _sorted_list(value: frozenset[Any]) -> list[Any]:
+    if not value:
+        return []
     return sorted(str(v) for v in value)
+
+
+def _optional_datetime(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+def _optional_date(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def _is_frozenset(tp: Any) -> bool:
@@ -88,6 +100,13 @@ def converter() -> cattrs.Converter:
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_unstructure_hook(Decimal, str)
     conv.register_unstructure_hook_func(_is_frozenset, _sorted_list)
+    # Optional text is written as it is: the generated functions then read
+    # the attribute directly instead of calling a generic optional hook (the
+    # same output, and to_dict runs on every write of a contact).
+    conv.register_unstructure_hook(str | None, identity)
+    conv.register_unstructure_hook(ContactId | None, identity)
+    conv.register_unstructure_hook(dt.datetime | None, _optional_datetime)
+    conv.register_unstructure_hook(dt.date | None, _optional_date)
     # Rarely set: left out of the JSON while unset, so stored rows stay small.
     conv.register_unstructure_hook(
         EmailAddress,
@@ -120,10 +139,28 @@ def converter() -> cattrs.Converter:
 
 def to_dict(entity: Any) -> dict[str, Any]:
     """A JSON-compatible dict of *entity* (persons and companies carry ``kind``)."""
+    if type(entity) is Person or type(entity) is Company:
+        # What the tagged union writes (the class's fields, then the tag),
+        # without its dispatch: this runs on every write of a contact.
+        data = _contact_hook(type(entity))(entity)
+        data["kind"] = entity.kind
+        return data
     conv = converter()
     if isinstance(entity, (Person, Company)):
         return cast(dict[str, Any], conv.unstructure(entity, Person | Company))
     return cast(dict[str, Any], conv.unstructure(entity))
+
+
+#: The converter's unstructure function of each contact class, looked up once.
+_CONTACT_HOOKS: dict[type[Any], Callable[[Contact], dict[str, Any]]] = {}
+
+
+def _contact_hook(cls: type[Any]) -> Callable[[Contact], dict[str, Any]]:
+    hook = _CONTACT_HOOKS.get(cls)
+    if hook is None:
+        hook = cast(Callable[[Contact], dict[str, Any]], converter().get_unstructure_hook(cls))
+        _CONTACT_HOOKS[cls] = hook
+    return hook
 
 
 def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:

@@ -78,6 +78,15 @@ class PreparedContact(NamedTuple):
     words: tuple[str, ...]
     #: Switchboard stems (:func:`crmkit.search.switchboard_stem`), companies only.
     stems: tuple[str, ...]
+    #: The status of the contact's lead information, ``None`` if it is not a lead.
+    lead_status: str | None = None
+    #: True while processing is restricted (``restricted_at`` is set).
+    restricted: bool = False
+
+
+#: ``json.dumps(…, ensure_ascii=False, separators=(",", ":"))``, built once
+#: (``json.dumps`` builds a new encoder for every call with options).
+_COMPACT_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def prepare_contact(contact: Contact) -> PreparedContact:
@@ -94,7 +103,7 @@ def prepare_contact(contact: Contact) -> PreparedContact:
         kind=contact.kind,
         archived=contact.archived_at is not None,
         owner=contact.owner,
-        data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        data=_COMPACT_JSON.encode(data),
         emails=tuple(
             (address, e.domain.lower())
             for address, e in zip(search.email_keys(contact), contact.emails, strict=True)
@@ -106,6 +115,8 @@ def prepare_contact(contact: Contact) -> PreparedContact:
             for p in (contact.phones if isinstance(contact, Company) else ())
             if (stem := search.switchboard_stem(p.e164))
         ),
+        lead_status=contact.lead.status if contact.lead is not None else None,
+        restricted=contact.restricted_at is not None,
     )
 
 

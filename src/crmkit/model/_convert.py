@@ -67,6 +67,8 @@ def multiline(field: str, value: object) -> str:
         return ""
     if not isinstance(value, str):
         raise type_error(field, "str", value)
+    if not value:
+        return ""  # the common case: no notes
     return normalize.multiline(value, field=field, max_length=MAX_LONG)
 
 
@@ -74,6 +76,8 @@ def tags(field: str, value: object) -> frozenset[str]:
     """A set of tags: each one-line text, blanks dropped."""
     if value is None:
         return frozenset()
+    if type(value) is frozenset and not value:
+        return value  # the default, unchanged
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, Iterable):
@@ -177,6 +181,8 @@ def sequence(field: str, value: object) -> list[Any]:
     """A list from a tuple, list or single item (``None`` is empty)."""
     if value is None:
         return []
+    if type(value) is list or type(value) is tuple:
+        return list(value)  # the common case, without the abstract-class checks below
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         return [value]
     if isinstance(value, (set, frozenset)):

@@ -118,6 +118,8 @@ def _kwargs(item: Mapping[Any, Any], allowed: tuple[str, ...]) -> dict[str, Any]
 
 
 def _dedupe(items: list[_T], *, key: Callable[[_T], object]) -> tuple[_T, ...]:
+    if len(items) < 2:
+        return tuple(items)
     seen: set[object] = set()
     out: list[_T] = []
     for item in items:

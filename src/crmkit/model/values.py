@@ -54,6 +54,8 @@ def relationship_set(field: str, value: object) -> frozenset[Relationship]:
     """Relationships from text or a collection (``"both"`` = customer + supplier)."""
     if value is None:
         return frozenset()
+    if type(value) is frozenset and not value:
+        return value  # the default, unchanged
     items: Iterable[object] = [value] if isinstance(value, str) else _iterable(field, value)
     out: set[Relationship] = set()
     for item in items:
@@ -176,10 +178,10 @@ class PhoneNumber:
     @classmethod
     def parse(cls, text: str, *, label: str | None = None, region: str = "DE") -> PhoneNumber:
         """Parse user input such as ``"0170 1234567"`` (default region ``DE``)."""
-        e164, kind = normalize.phone_kind(text, region, field="e164")
+        e164, mobile = normalize.phone_is_mobile(text, region, field="e164")
         _remember_e164(e164)
         if label is None:
-            label = "mobile" if kind == "mobile" else "office"
+            label = "mobile" if mobile else "office"
         return cls(e164=e164, label=label, raw=text.strip()[:80] if isinstance(text, str) else "")
 
     @property

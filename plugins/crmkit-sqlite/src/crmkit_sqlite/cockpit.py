@@ -34,10 +34,15 @@ from crmkit.summary import (
 from crmkit_sqlite.rows import VersionedTable, load_row
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-#: Written exactly like this in the index and the queries, so SQLite matches them.
-_LEAD_STATUS_OF_ROW: Final = "json_extract(data, '$.lead.status')"
-_IS_LEAD_ROW: Final = "json_extract(data, '$.lead') IS NOT NULL"
-_RESTRICTED_ROW: Final = "json_extract(data, '$.restricted_at') IS NOT NULL"
+#: Written exactly like this in the indexes (schema version 14) and the
+#: queries, so SQLite uses the partial indexes.
+_LEAD_STATUS_OF_ROW: Final = "lead_status"
+_IS_LEAD_ROW: Final = "lead_status IS NOT NULL"
+_RESTRICTED_ROW: Final = "restricted = 1"
+#: The version 5 and 11 definitions (replaced by version 14's).
+_LEAD_STATUS_OF_JSON: Final = "json_extract(data, '$.lead.status')"
+_IS_LEAD_JSON: Final = "json_extract(data, '$.lead') IS NOT NULL"
+_RESTRICTED_JSON: Final = "json_extract(data, '$.restricted_at') IS NOT NULL"
 _SEPARATORS: Final = (",", ":")
 _LEAD_SINCE: Final = (
     "COALESCE(json_extract(c.data, '$.lead.since'), "
@@ -274,7 +279,7 @@ def legal_holds(conn: sqlite3.Connection, path: str, contact_id: str | None) -> 
 def create_tombstone_table(conn: sqlite3.Connection) -> None:
     """The DDL of schema version 11: tombstones of erased contacts, and a small
     partial index of the restricted ones (the worklist shows their erasure dates)."""
-    conn.execute(f"CREATE INDEX idx_contacts_restricted ON contacts (rid) WHERE {_RESTRICTED_ROW}")
+    conn.execute(f"CREATE INDEX idx_contacts_restricted ON contacts (rid) WHERE {_RESTRICTED_JSON}")
     conn.execute(
         """CREATE TABLE tombstones (
             seq INTEGER PRIMARY KEY,
@@ -375,8 +380,8 @@ def create_bounce_table(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX idx_bounces_address ON bounces (address_lower)")
     # The worklist's lead questions read only leads: a partial index on their status.
     conn.execute(
-        f"CREATE INDEX idx_contacts_lead_status ON contacts ({_LEAD_STATUS_OF_ROW})"
-        f" WHERE {_IS_LEAD_ROW}"
+        f"CREATE INDEX idx_contacts_lead_status ON contacts ({_LEAD_STATUS_OF_JSON})"
+        f" WHERE {_IS_LEAD_JSON}"
     )
 
 

@@ -228,6 +228,36 @@ def _sync_links(conn: sqlite3.Connection) -> None:
     create_tables(conn)
 
 
+def _v14_flag_columns(conn: sqlite3.Connection) -> None:
+    """Version 14: the lead status and the restriction flag as columns of ``contacts``.
+
+    Until version 13 two partial indexes (the worklist's leads by status, the
+    restricted contacts) were defined over ``json_extract`` of ``data``, so
+    every insert and update parsed the JSON document twice just to decide
+    whether the row belonged in them.  Now the writer fills ``lead_status``
+    (the status of ``lead``, ``NULL`` for a contact that is not a lead) and
+    ``restricted`` (1 while processing is restricted) and the indexes cover
+    those columns; the owner index, too, now holds only contacts with an
+    owner (``owner = ?`` still uses it).
+    """
+    conn.execute("ALTER TABLE contacts ADD COLUMN lead_status TEXT")
+    conn.execute("ALTER TABLE contacts ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        "UPDATE contacts SET lead_status = json_extract(data, '$.lead.status'),"
+        " restricted = json_extract(data, '$.restricted_at') IS NOT NULL"
+        " WHERE json_extract(data, '$.lead') IS NOT NULL"
+        " OR json_extract(data, '$.restricted_at') IS NOT NULL"
+    )
+    for name in ("idx_contacts_lead_status", "idx_contacts_restricted", "idx_contacts_owner"):
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    conn.execute(
+        "CREATE INDEX idx_contacts_lead_status ON contacts (lead_status)"
+        " WHERE lead_status IS NOT NULL"
+    )
+    conn.execute("CREATE INDEX idx_contacts_restricted ON contacts (rid) WHERE restricted = 1")
+    conn.execute("CREATE INDEX idx_contacts_owner ON contacts (owner) WHERE owner IS NOT NULL")
+
+
 #: The ``crmkit_meta`` key of the rid-order flag (schema version 3).
 RID_ORDER_KEY: Final = "rid_in_number_order"
 
@@ -246,6 +276,7 @@ MIGRATIONS: Final[list[Migration]] = [
     _v11_tombstones,
     _v12_records,
     _sync_links,  # version 13
+    _v14_flag_columns,
 ]
 #: The schema version this release creates and understands.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

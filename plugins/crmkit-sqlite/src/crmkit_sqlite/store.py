@@ -96,8 +96,8 @@ _R = TypeVar("_R")
 _JSON_SEPARATORS: Final = (",", ":")
 
 _INSERT_CONTACT: Final = (
-    "INSERT INTO contacts (rid, id, number, number_seq, kind, version, archived, owner, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO contacts (rid, id, number, number_seq, kind, version, archived, owner, data,"
+    " lead_status, restricted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 #: Row visibility for a :class:`~crmkit.auth.RowScope`, on the outer ``contacts``
 #: table: its own contacts, and persons affiliated with one of its own companies.
@@ -657,7 +657,19 @@ class SQLiteStore:
                 rid += 1
                 data = '{"number":"' + number + '","version":1,' + item.data[1:]
                 rows.append(
-                    (rid, item.id, number, seq, item.kind, 1, int(item.archived), item.owner, data)
+                    (
+                        rid,
+                        item.id,
+                        number,
+                        seq,
+                        item.kind,
+                        1,
+                        int(item.archived),
+                        item.owner,
+                        data,
+                        item.lead_status,
+                        int(item.restricted),
+                    )
                 )
                 emails.extend((rid, address, domain) for address, domain in item.emails)
                 phones.extend((rid, e164) for e164 in item.phones)
@@ -782,12 +794,15 @@ class SQLiteStore:
             stored = attrs.evolve(contact, number=current.number, version=current.version + 1)
             conn = self._conn
             conn.execute(
-                "UPDATE contacts SET version = ?, archived = ?, owner = ?, data = ? WHERE id = ?",
+                "UPDATE contacts SET version = ?, archived = ?, owner = ?, data = ?,"
+                " lead_status = ?, restricted = ? WHERE id = ?",
                 (
                     stored.version,
                     int(stored.archived_at is not None),
                     stored.owner,
                     _dumps(stored),
+                    stored.lead.status if stored.lead is not None else None,
+                    int(stored.restricted_at is not None),
                     stored.id,
                 ),
             )
