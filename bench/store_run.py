@@ -103,7 +103,7 @@ def run(size: int, url: str, workers: int) -> dict[str, Any]:
             with bulk:
                 # A wider window than the floor's keeps the workers busy while
                 # the writer commits a batch.
-                for prepared in _pipelined(pool, prepare_chunk, path, 4 * workers):
+                for prepared in _pipelined(pool, prepare_chunk, path, 8 * workers):
                     batch.extend(prepared)
                     picked.extend(p.id for p in rng.sample(prepared, min(5, len(prepared))))
                     if len(batch) >= WRITE_BATCH:

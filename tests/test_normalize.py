@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -860,6 +861,26 @@ def test_fold_is_idempotent_and_clean(raw: str) -> None:
 
 
 german = st.text(alphabet=string.ascii_letters + "äöüÄÖÜß -'.")
+
+
+@given(st.text() | german | st.text(alphabet=string.printable))
+@example("Müller-Lüdenscheidt")
+@example("O'Brien & Söhne GmbH")
+@example("K\u212a")  # KELVIN SIGN: casefolds to ASCII "k"
+def test_fold_ascii_path_is_the_full_path(raw: str) -> None:
+    # fold() finishes ASCII text (after case folding and the umlauts) with a
+    # regular expression; the Unicode steps must give the same.
+    start = unicodedata.normalize("NFC", raw).casefold().translate(normalize._UMLAUTS)
+    assert fold(raw) == normalize._fold_unicode(start)
+
+
+@given(st.text() | st.text(alphabet=string.digits + " +()/.-\t\n\xa0\u2009\u3000abc"))
+@example("030\u00a012345")
+@example("\x1c\x1d\x1e\x1f\x85")  # separators str.isspace() counts as space
+def test_phone_text_cleaning_matches_the_character_rules(raw: str) -> None:
+    spaced = "".join(" " if ch.isspace() else ch for ch in raw)
+    assert normalize._WHITESPACE_RE.sub(" ", raw) == spaced
+    assert normalize._has_letters(raw) == any(ch.isalpha() for ch in raw)
 
 
 @given(german)

@@ -135,9 +135,21 @@ def _region(region: object) -> str:
     raise ValidationError.single("region", "phone.region", value=region)
 
 
+#: One white-space character: ``\s`` of a ``str`` pattern is exactly ``str.isspace``.
+_WHITESPACE_RE: Final = re.compile(r"\s")
+_ASCII_LETTER_RE: Final = re.compile(r"[A-Za-z]")
+
+
+def _has_letters(text: str) -> bool:
+    """True if any character of *text* is a letter (``str.isalpha``)."""
+    if text.isascii():
+        return _ASCII_LETTER_RE.search(text) is not None
+    return any(ch.isalpha() for ch in text)
+
+
 def _clean_phone_text(value: str) -> str:
     """White space of every kind to plain spaces, dashes to ``-``, no ``tel:``."""
-    cleaned = "".join(" " if ch.isspace() else ch for ch in value).translate(_DASHES).strip()
+    cleaned = _WHITESPACE_RE.sub(" ", value).translate(_DASHES).strip()
     if cleaned[:4].lower() == "tel:":
         cleaned = cleaned[4:].strip()
     return cleaned
@@ -191,7 +203,7 @@ def _phone_text(text: str, region: str, field: str) -> tuple[str, str, str]:
     if not cleaned:
         raise ValidationError.single(field, "value.required")
     _check_length(cleaned, field, PHONE_MAX_LENGTH)
-    if any(ch.isalpha() for ch in cleaned):
+    if _has_letters(cleaned):
         raise ValidationError.single(field, "phone.invalid", value=value, reason="contains letters")
     return value, cleaned, code
 
@@ -636,6 +648,19 @@ def fold(text: str) -> str:
     'strasse'
     """
     folded = unicodedata.normalize("NFC", text).casefold().translate(_UMLAUTS)
+    if folded.isascii():
+        # Nothing left to decompose, strip or spell out (the usual case for
+        # German names once the umlauts are spelled): the same result sooner.
+        return " ".join(_NOT_ASCII_ALNUM_RE.sub(" ", folded).split())
+    return _fold_unicode(folded)
+
+
+#: Anything but a lower-case ASCII letter or digit (after case folding).
+_NOT_ASCII_ALNUM_RE: Final = re.compile(r"[^a-z0-9]+")
+
+
+def _fold_unicode(folded: str) -> str:
+    """The rest of :func:`fold` after NFC, case folding and the umlauts."""
     folded = unicodedata.normalize("NFKD", folded).casefold()
     folded = _strip_marks(unicodedata.normalize("NFKD", folded)).translate(_LATIN_EXTRA)
     kept = "".join(ch if unicodedata.category(ch)[0] in "LN" else " " for ch in folded)

@@ -640,7 +640,10 @@ class SQLiteStore:
                         expected="PreparedContact",
                         actual=type(item).__name__,
                     )
-                number = item.number
+                # One unpacking instead of a dozen attribute look-ups: this
+                # loop runs once per contact of a bulk load.
+                (cid, number, kind, archived, owner, data, item_emails, item_phones, words,
+                 item_stems, lead_status, restricted) = item  # fmt: skip
                 if number is None:
                     last += 1
                     number = format_number(last)
@@ -653,29 +656,31 @@ class SQLiteStore:
                     key = (len(number), number)
                     top = key if key > top else None
                 numbers.append(number)
-                ids.append(item.id)
+                ids.append(cid)
                 rid += 1
-                data = '{"number":"' + number + '","version":1,' + item.data[1:]
                 rows.append(
                     (
                         rid,
-                        item.id,
+                        cid,
                         number,
                         seq,
-                        item.kind,
+                        kind,
                         1,
-                        int(item.archived),
-                        item.owner,
-                        data,
-                        item.lead_status,
-                        int(item.restricted),
+                        int(archived),
+                        owner,
+                        '{"number":"' + number + '","version":1,' + data[1:],
+                        lead_status,
+                        int(restricted),
                     )
                 )
-                emails.extend((rid, address, domain) for address, domain in item.emails)
-                phones.extend((rid, e164) for e164 in item.phones)
-                if item.words:
-                    names.append((rid, " ".join(item.words)))
-                stems.extend((rid, stem) for stem in item.stems)
+                for address, domain in item_emails:
+                    emails.append((rid, address, domain))
+                for e164 in item_phones:
+                    phones.append((rid, e164))
+                if words:
+                    names.append((rid, " ".join(words)))
+                for stem in item_stems:
+                    stems.append((rid, stem))
                 if len(rows) >= WRITE_BATCH:
                     self._insert_rows(savepoint, taken, rows, keys)
             self._insert_rows(savepoint, taken, rows, keys)
