@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -44,6 +45,30 @@ def test_search_before_you_create(crm: crmkit.CRM) -> None:
     assert crm.find_duplicates(Person(first_name="Zoë", last_name="Unbekannt")) == ()
     with pytest.raises(ValidationError):
         crm.find_duplicates("C00001")  # type: ignore[arg-type]
+
+
+def test_each_candidate_search_runs_once(crm: crmkit.CRM, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A person's two name keys (last name + initial, last name + phonetic
+    # first name) look up the same words: the store is asked once.
+    asked: list[object] = []
+    search, by_phone = crm.store.search, crm.store.find_by_phone
+
+    def counting_search(query: Any, **kwargs: Any) -> Any:
+        asked.append(query)
+        return search(query, **kwargs)
+
+    def counting_phone(e164: str, **kwargs: Any) -> Any:
+        asked.append(e164)
+        return by_phone(e164, **kwargs)
+
+    monkeypatch.setattr(crm.store, "search", counting_search)
+    monkeypatch.setattr(crm.store, "find_by_phone", counting_phone)
+    new = Person(first_name="Jürgen", last_name="Müller", emails=["j.mueller@muster.de"],
+                 phones=["0170 1234567", "+49 170 1234567"])  # fmt: skip
+    pairs = crm.find_duplicates(new)
+    assert [p.right_id for p in pairs] == [crm.contacts.get("C00001").id]
+    assert len(asked) == len(set(asked)) >= 3  # e-mail, phone, name (and domain)
+    assert "+491701234567" in asked
 
 
 def test_the_monthly_check_and_decisions(crm: crmkit.CRM) -> None:

@@ -49,12 +49,17 @@ def employers(crm: CRM) -> dict[str, list[str]]:
 
 def _candidates(crm: CRM, contact: Contact) -> Iterator[Contact]:
     scope = crm.scope()
+    # Two keys may ask the same (a person's name keys both look up the last
+    # name): each search and phone look-up runs once.
+    asked: set[object] = set()
     for key in blocking_keys(contact):
         lookup = key.lookup
         if not lookup:
             continue
         if key.kind == "phone":
-            yield from crm.store.find_by_phone(lookup, scope=scope)
+            if ("phone", lookup) not in asked:
+                asked.add(("phone", lookup))
+                yield from crm.store.find_by_phone(lookup, scope=scope)
             continue
         if key.kind == "email":
             query = search_rules.Query(mode="email", value=lookup.lower(),
@@ -74,7 +79,9 @@ def _candidates(crm: CRM, contact: Contact) -> Iterator[Contact]:
                                        limit=CANDIDATES_PER_KEY)  # fmt: skip
         else:  # "postal code|street": no store index for addresses yet
             continue
-        yield from crm.store.search(query, scope=scope)
+        if query not in asked:
+            asked.add(query)
+            yield from crm.store.search(query, scope=scope)
 
 
 def check(crm: CRM, contact: Contact, config: DedupConfig | None) -> tuple[DuplicatePair, ...]:

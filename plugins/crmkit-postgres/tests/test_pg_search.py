@@ -89,6 +89,9 @@ _alphabet = st.sampled_from('aäbcdegklmnorsuzß"*^:-()+.{}%_\\ \x00東京OoRrNE
 @example(words=[""])
 @example(words=[])
 @example(words=["a\x00"])
+@example(words=["mueller", "m"])  # the last name and its initial (the duplicate check)
+@example(words=["m", "mü", "müller"])
+@example(words=["jürgen", "j", "ju"])
 def test_hand_built_text_queries_agree_with_select(small: Stores, words: list[str]) -> None:
     pg, lite = small
     query = Query(mode="text", words=tuple(words), include_archived=True)
@@ -160,7 +163,22 @@ def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.mark.parametrize(
-    "text", ["m", "mu", "Müller", "mueller max", "max", "Mustermann1", "@muster.de", "muster", ""]
+    "text",
+    [
+        "m",
+        "mu",
+        "Müller",
+        "mueller max",
+        "max",
+        "Mustermann1",
+        "@muster.de",
+        "muster",
+        "",
+        "mueller m",
+        "m mueller",
+        "mustermann1 m mu",
+        "max m",
+    ],
 )
 @pytest.mark.parametrize("limit", [1, 50, READ_CHUNK + 200])
 def test_streamed_search_agrees_with_select_and_sqlite(
@@ -192,3 +210,26 @@ def test_exact_modes_agree(
     assert [c.id for c in lite.search(query)] == [c.id for c in expected]
     if query.mode == "number":
         assert len(expected) == 1
+
+
+@given(st.lists(st.text("abmuü", max_size=4), max_size=5).map(lambda w: tuple(dict.fromkeys(w))))
+@example(("mueller", "m", "anna"))
+@example(("m", "m"))
+def test_implied_prefixes_are_dropped_and_nothing_else(words: tuple[str, ...]) -> None:
+    kept = pg_store.without_implied_prefixes(words)
+    assert set(kept) <= set(words)
+    assert list(kept) == [w for w in words if w in kept]  # order kept
+    for word in words:
+        # Dropped exactly when another word begins with it: a word starting
+        # with that one starts with this one, too.
+        begun = any(v != word and v.startswith(word) for v in words)
+        assert (word not in kept) == begun
+    for word in set(words) - set(kept):
+        assert any(v.startswith(word) for v in kept)
+
+
+def test_store_connections_run_without_jit(small: Stores) -> None:
+    pg, _ = small
+    with pg._connection() as conn:
+        row = conn.execute("SHOW jit").fetchone()
+    assert row is not None and row[0] == "off"
