@@ -470,3 +470,33 @@ def test_progress_bar_on_request_and_silent_by_default(
     assert "viele.csv" in err and "100%" in err and "1,200" in err
     crm.import_csv(path, dry_run=True, progress=False)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("order", ["name first", "name last"])
+def test_a_plain_last_name_column_wins_over_name(crm: crmkit.CRM, order: str) -> None:
+    # "Name" is the last name in German exports; beside a column that says
+    # "Last name" it is read no longer, and the report says so (EN and DE).
+    columns = ["Name", "First name", "Last name"]
+    rows = [["Muster GmbH", "Anna", "Groß"], ["", "Jürgen", "Weiß"]]
+    if order == "name last":
+        columns = columns[1:] + columns[:1]
+        rows = [r[1:] + r[:1] for r in rows]
+    data = "\n".join(";".join(r) for r in [columns, *rows]).encode()
+    report = import_csv(crm, io.BytesIO(data))
+    assert dict(report.columns) == {"First name": "first_name", "Last name": "last_name"}
+    assert sorted(_by_name(crm)) == ["Anna Groß", "Jürgen Weiß"]
+    (problem,) = report.problems
+    if order == "name first":
+        assert (problem.column, problem.code) == ("Name", "csv.column_yields")
+        assert "'Last name'" in problem.message()
+        assert "„Last name“" in problem.message("de")
+    else:  # read in order: "Last name" first, "Name" is a second column for it
+        assert (problem.column, problem.code) == ("Name", "csv.column_twice")
+
+
+def test_a_mapped_name_column_is_not_weak(crm: crmkit.CRM) -> None:
+    data = "Name;Nachname\nGroß;Weiß\n".encode()
+    report = import_csv(crm, io.BytesIO(data), {"Name": "last_name"})
+    assert dict(report.columns) == {"Name": "last_name"}
+    assert [p.code for p in report.problems] == ["csv.column_twice"]
+    assert sorted(_by_name(crm)) == ["Groß"]

@@ -6,6 +6,7 @@ import string
 import unicodedata
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import email_validator
 import phonenumbers
@@ -192,6 +193,26 @@ def test_phone_is_assigned(e164: str) -> None:
 @pytest.mark.parametrize("bad", ["", "abc", "0301234567", "+", "+999"])
 def test_phone_is_assigned_for_non_numbers(bad: str) -> None:
     assert phone_is_assigned(bad) is False
+
+
+@given(text=st.from_regex(r"\+[1-9][0-9]{3,14}", fullmatch=True) | st.text(max_size=20))
+@settings(max_examples=300)
+def test_phone_is_assigned_memo_answers_like_the_library(text: str) -> None:
+    assert phone_is_assigned(text) is library_of(text)
+    assert phone_is_assigned(text) is library_of(text)  # now from the memo
+    # A full memo is cleared, not grown: the answer stays the same.
+    with (
+        mock.patch.object(normalize, "_ASSIGNED", {}),
+        mock.patch.object(normalize, "_ASSIGNED_MAX", 1),
+    ):
+        assert phone_is_assigned(text) is library_of(text)
+        assert phone_is_assigned(text + "0") is library_of(text + "0")
+        assert list(normalize._ASSIGNED) == [text + "0"]
+
+
+def library_of(text: str) -> bool:
+    number = normalize._parse_e164(text)
+    return number is not None and phonenumbers.is_valid_number(number)
 
 
 @pytest.mark.parametrize(

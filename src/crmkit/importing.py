@@ -82,6 +82,12 @@ FIELDS: Final[tuple[str, ...]] = (
     "title",
     "notes",
 )
+#: Header keys (:func:`header_key`) that may mean another field than the one
+#: :data:`HEADERS` gives them: "Name" is the last name in German exports, but
+#: an English file may use it for the company or the full name.  When another
+#: column names the same field plainly, that column is read and this one is
+#: reported as a second column for the field.
+WEAK_HEADERS: Final = frozenset({"name"})
 #: Mapping target that ignores a column (without reporting it as unknown).
 IGNORE: Final = "ignore"
 #: Recognised headers per field (matched case-, umlaut-, space- and punctuation-insensitively).
@@ -852,11 +858,15 @@ def _columns(
     used: list[tuple[str, str]] = []
     problems: list[CsvProblem] = []
     taken: set[str] = set()
+    #: Columns read by a weak header (:data:`WEAK_HEADERS`) found by detection.
+    weak_columns: set[int] = set()
     for i, raw in enumerate(header):
         name = raw.strip()
         field = exact.get(raw, exact.get(name, overrides.get(header_key(name))))
+        weak = False
         if field is None:
             field = detect_field(name)
+            weak = header_key(name) in WEAK_HEADERS
         if field == IGNORE:
             continue
         if field is None:
@@ -864,6 +874,24 @@ def _columns(
                 unknown.append(name)
             continue
         if field in taken:
+            first = next(j for j, f in by_index.items() if f == field)
+            if first in weak_columns and not weak:
+                # "Name" may mean several things; a column that names the
+                # field plainly ("Last name", "Nachname") is read instead.
+                yielded = header[first].strip()
+                del by_index[first]
+                used.remove((yielded, field))
+                by_index[i] = field
+                used.append((name, field))
+                problems.append(
+                    CsvProblem(
+                        row=1,
+                        column=yielded,
+                        code="csv.column_yields",
+                        params={"target": field, "other": name},
+                    )
+                )
+                continue
             problems.append(
                 CsvProblem(row=1, column=name, code="csv.column_twice", params={"target": field})
             )
@@ -871,6 +899,8 @@ def _columns(
         taken.add(field)
         by_index[i] = field
         used.append((name, field))
+        if weak:
+            weak_columns.add(i)
     return by_index, unknown, used, problems
 
 

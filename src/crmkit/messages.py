@@ -1163,6 +1163,11 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "the column is ignored: an earlier column is already read as {target}",
         "die Spalte wird ignoriert: eine frühere Spalte wird bereits als {target} gelesen",
     ),
+    "csv.column_yields": (
+        "the column is ignored: the column '{other}' is read as {target}, which it names plainly",
+        "die Spalte wird ignoriert: die Spalte „{other}“ wird als {target} gelesen, "
+        "sie benennt das Feld eindeutig",
+    ),
     "csv.row_without_name": (
         "the row has neither a first or last name nor a company; not imported",
         "die Zeile hat weder Vor- oder Nachnamen noch Firma; nicht importiert",

@@ -424,8 +424,23 @@ def phone_is_assigned(e164: str) -> bool:
     >>> phone_is_assigned("+491234560")
     False
     """
-    number = _parse_e164(e164)
-    return number is not None and phonenumbers.is_valid_number(number)
+    if not isinstance(e164, str):
+        return False
+    known = _ASSIGNED.get(e164)
+    if known is None:
+        number = _parse_e164(e164)
+        known = number is not None and phonenumbers.is_valid_number(number)
+        if len(_ASSIGNED) >= _ASSIGNED_MAX:
+            _ASSIGNED.clear()
+        _ASSIGNED[e164] = known
+    return known
+
+
+#: Answers of :func:`phone_is_assigned` already given: a bounded memo of a pure
+#: function (every stored contact's numbers are checked on each validation),
+#: cleared when full.
+_ASSIGNED: dict[str, bool] = {}
+_ASSIGNED_MAX: Final = 50_000
 
 
 def phone_display(e164: str) -> str:
