@@ -88,6 +88,9 @@ WRITE_BATCH: Final = 2000
 READ_CHUNK: Final = 1000
 #: Page cache per connection, in KiB (``PRAGMA cache_size``).
 CACHE_KIB: Final = 64 * 1024
+#: Contacts kept per store by the JSON text they were loaded from (a bounded
+#: memo, cleared when full; see ``SQLiteStore._load_contact``).
+LOADED_CONTACTS: Final = 4096
 #: Up to this many search candidates are read at once; more are streamed.
 SMALL_CANDIDATES: Final = 2000
 
@@ -315,6 +318,7 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._bulk_depth = 0
+        self._loaded: dict[str, Contact] = {}
         self._savepoints = itertools.count(1)
         self._closed = False
         self._conn = self._connect(busy_timeout)
@@ -516,12 +520,23 @@ class SQLiteStore:
             self._conn.execute(f"RELEASE {name}")
 
     def _load_contact(self, contact_id: str, data: str) -> Contact:
+        # A stored row's JSON carries its number and version, and contacts are
+        # immutable: the same text always gives an equal contact, so recently
+        # loaded ones are handed out again (the duplicate check and the
+        # worklist read the same candidates over and over).
+        loaded = self._loaded.get(data)
+        if loaded is not None:
+            return loaded
         try:
-            return from_dict(Contact, json.loads(data))
+            contact = from_dict(Contact, json.loads(data))
         except (ValueError, TypeError, ValidationError) as exc:
             raise StoreError(
                 code="store.corrupt", path=self.path, detail=f"contact {contact_id}: {exc}"
             ) from exc
+        if len(self._loaded) >= LOADED_CONTACTS:
+            self._loaded.clear()
+        self._loaded[data] = contact
+        return contact
 
     def _load_affiliation(self, affiliation_id: str, data: str) -> Affiliation:
         try:

@@ -1,0 +1,41 @@
+"""Loaded contacts are kept by their stored JSON: equal text, the same (immutable) contact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+
+from crmkit import Person
+from crmkit_sqlite import SQLiteStore
+from crmkit_sqlite import store as sqlite_store
+
+
+def test_a_stored_row_is_loaded_once_and_a_change_is_seen(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "crm.db")
+    try:
+        stored = store.add_contact(Person(first_name="Anna", last_name="Groß"))
+        first = store.get_contact(stored.id)
+        assert store.get_contact(stored.id) is first
+        assert store.get_contact_by_number(stored.number or "") is first
+        changed = store.update_contact(attrs.evolve(first, last_name="Weiß"))
+        again = store.get_contact(stored.id)
+        assert again == changed and again.last_name == "Weiß" and again.version == 2
+        assert first.last_name == "Groß"  # what was handed out stays as it was
+    finally:
+        store.close()
+
+
+def test_the_memo_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_store, "LOADED_CONTACTS", 3)
+    store = SQLiteStore(tmp_path / "crm.db")
+    try:
+        people = store.add_contacts([Person(last_name=f"Müller {i}") for i in range(10)])
+        for person in people:
+            assert store.get_contact(person.id) == person
+            assert len(store._loaded) <= 3
+        assert [c.id for c in store.iter_contacts()] == [p.id for p in people]
+        assert len(store._loaded) <= 3
+    finally:
+        store.close()
