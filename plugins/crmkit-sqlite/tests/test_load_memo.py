@@ -17,10 +17,12 @@ def test_a_stored_row_is_loaded_once_and_a_change_is_seen(tmp_path: Path) -> Non
     try:
         stored = store.add_contact(Person(first_name="Anna", last_name="Groß"))
         first = store.get_contact(stored.id)
+        assert isinstance(first, Person)
         assert store.get_contact(stored.id) is first
         assert store.get_contact_by_number(stored.number or "") is first
         changed = store.update_contact(attrs.evolve(first, last_name="Weiß"))
         again = store.get_contact(stored.id)
+        assert isinstance(again, Person)
         assert again == changed and again.last_name == "Weiß" and again.version == 2
         assert first.last_name == "Groß"  # what was handed out stays as it was
     finally:
