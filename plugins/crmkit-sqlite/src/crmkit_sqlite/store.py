@@ -319,6 +319,8 @@ class SQLiteStore:
         self._depth = 0
         self._bulk_depth = 0
         self._loaded: dict[str, Contact] = {}
+        #: The key of each contact in ``_loaded``: contact id → its JSON.
+        self._loaded_keys: dict[str, str] = {}
         self._savepoints = itertools.count(1)
         self._closed = False
         self._conn = self._connect(busy_timeout)
@@ -524,6 +526,8 @@ class SQLiteStore:
         # immutable: the same text always gives an equal contact, so recently
         # loaded ones are handed out again (the duplicate check and the
         # worklist read the same candidates over and over).
+        # Writes through this store forget the contact they change or erase
+        # (:meth:`_forget_loaded`), so its old data is not kept in memory.
         loaded = self._loaded.get(data)
         if loaded is not None:
             return loaded
@@ -535,8 +539,20 @@ class SQLiteStore:
             ) from exc
         if len(self._loaded) >= LOADED_CONTACTS:
             self._loaded.clear()
+            self._loaded_keys.clear()
+        older = self._loaded_keys.get(contact.id)
+        if older is not None:  # changed since (by another connection): one version kept
+            self._loaded.pop(older, None)
         self._loaded[data] = contact
+        self._loaded_keys[contact.id] = data
         return contact
+
+    def _forget_loaded(self, contact_id: object) -> None:
+        """Drop *contact_id* from the loaded contacts (before it is changed or erased)."""
+        if isinstance(contact_id, str):
+            data = self._loaded_keys.pop(contact_id, None)
+            if data is not None:
+                self._loaded.pop(data, None)
 
     def _load_affiliation(self, affiliation_id: str, data: str) -> Affiliation:
         try:
@@ -809,6 +825,7 @@ class SQLiteStore:
     def update_contact(self, contact: Contact) -> Contact:
         """See :meth:`crmkit.store.Store.update_contact`."""
         with self._write():
+            self._forget_loaded(contact.id)
             current = self._contact_current(contact.id)
             check_contact_update(contact, current.version, current.kind)
             stored = attrs.evolve(contact, number=current.number, version=current.version + 1)
@@ -836,6 +853,7 @@ class SQLiteStore:
     def delete_contact(self, contact_id: str) -> None:
         """See :meth:`crmkit.store.Store.delete_contact` (affiliations go by cascade)."""
         with self._write():
+            self._forget_loaded(contact_id)
             deleted = 0
             if isinstance(contact_id, str) and entries.has_entries(self._conn, contact_id):
                 raise ConflictError(code="store.contact_has_correspondence", key=contact_id)
@@ -1488,6 +1506,7 @@ class SQLiteStore:
     ) -> None:
         """See :meth:`crmkit.store.Store.erase_contact` (``secure_delete`` zeroes what goes)."""
         with self._write():
+            self._forget_loaded(contact_id)
             cockpit.erase_contact(self._conn, self.path, contact_id, tombstone, scrub)
             synclinks.erase_links(self._conn, self.path, contact_id)
 
