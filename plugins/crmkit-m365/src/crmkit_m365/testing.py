@@ -342,6 +342,22 @@ class FakeGraph:
             self._append(folder, cid, "upsert", None)
             return cid
 
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no request is being served (``False`` if *timeout* seconds pass first).
+
+        After a client was killed, the requests it had sent are still served
+        (and change the mailbox) once their ``latency`` is over.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                busy = any(self._in_flight.values())
+            if not busy:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
     def count(self, method: str | None = None, pattern: str = ".*") -> int:
         """How many logged requests match a method and a path pattern."""
         rx = re.compile(pattern)
