@@ -16,7 +16,9 @@ Fault injection through the control API: :meth:`FakeGraph.throttle` (429 or
 pages, :meth:`FakeGraph.expire_tokens` (401), ``latency`` per request, and
 the user's own edits (:meth:`external_edit`, :meth:`external_create`,
 :meth:`external_delete`, :meth:`move`).  :attr:`FakeGraph.requests` logs
-every request (batch items too) for assertions.
+every request (batch items too) for assertions; :meth:`FakeGraph.wait_idle`
+waits until no request is being served (a killed client's last requests
+land after their latency).
 
 With ``tls=`` (a ``trustme`` CA) it serves HTTPS and the two Entra ID
 endpoints MSAL uses for client credentials.
